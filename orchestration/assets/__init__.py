@@ -1,0 +1,1 @@
+"""Dagster assets: a few lines each, calling ingest / dbt / analysis / publish / reporting."""

@@ -1,0 +1,63 @@
+"""Ingest group: the export files, and the raw, quarantine and audit tables loaded from them."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.contract.tables import TABLES
+from orchestration.ingest import load_export
+from orchestration.publish import start_build
+from orchestration.resources import RefreshConfig, WarehouseResource
+from orchestration.writer import WRITER_POOL, connect_build
+
+registry_export = dg.AssetSpec(
+    key="registry_export",
+    group_name="ingest",
+    description="A registry export (folder or zip with manifest.json) in the inbox, per export-contract.md.",
+    kinds={"csv", "parquet"},
+)
+
+RAW_KEYS = [dg.AssetKey(["raw", name]) for name in TABLES] + [dg.AssetKey(["raw", "export_manifest"])]
+AUDIT_KEYS = [dg.AssetKey(["audit", "export_loads"]), dg.AssetKey(["audit", "quarantine_summary"])]
+QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, deps=[registry_export], kinds={"duckdb"}) for key in RAW_KEYS]
+    + [dg.AssetSpec(key, deps=[registry_export], kinds={"duckdb"}) for key in AUDIT_KEYS]
+    + [
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            deps=[registry_export],
+            kinds={"duckdb"},
+            description="Rows set aside, one quarantine table per contract table, with reasons.",
+        )
+    ],
+    group_name="ingest",
+    pool=WRITER_POOL,
+)
+def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: WarehouseResource):
+    """Validate the export and load it into a new build database beside the published warehouse.
+
+    Loaded rows go to raw.<table> with lineage; bad rows to quarantine.<table> with column and reason;
+    per-file accounting to audit.export_loads. An export that fails as a whole raises with one message
+    naming the file, and nothing is published.
+    """
+    from pathlib import Path
+
+    build = start_build(warehouse.published(), context.run_id)
+    with connect_build(build) as con:
+        summary = load_export(Path(config.export_path), con, progress=context.log.info)
+    context.log.info(summary.format())
+    loaded = sum(f.rows_loaded for f in summary.files)
+    quarantined = sum(f.rows_quarantined for f in summary.files)
+    for key in RAW_KEYS + AUDIT_KEYS + [QUARANTINE_KEY]:
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "export_id": summary.export_id,
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantined,
+                "build_file": str(build),
+            },
+        )

@@ -1,0 +1,98 @@
+"""Nightly schedule and inbox sensor: decide which export to refresh, and when not to."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import dagster as dg
+
+from orchestration.code_version import code_version
+from orchestration.exports import ExportRef, list_inbox
+from orchestration.publish import published_run
+from orchestration.resources import WarehouseResource, refresh_config_dict
+from orchestration.settings import ClinicalSettings
+
+REFRESH_JOB = "registry_refresh"
+CONFIGURED_OPS = ("registry_raw", "dbt_models", "published_warehouse", "cohort_reports")
+DEFAULT_CRON = "0 2 * * *"
+
+
+def run_config_for(export: ExportRef, settings: ClinicalSettings, render_reports: bool = True) -> dict:
+    """Run config of the refresh job: the same RefreshConfig for every op that takes one."""
+    cfg = refresh_config_dict(export.path, settings, render_reports)
+    return {"ops": {op: {"config": cfg} for op in CONFIGURED_OPS}}
+
+
+def is_published(warehouse: WarehouseResource, export: ExportRef, settings: ClinicalSettings) -> bool:
+    """True when the published warehouse already holds this export (same export_id and checksums),
+    built with the same settings and code version."""
+    last = published_run(warehouse.published())
+    return (
+        last is not None
+        and last["export_id"] == export.export_id
+        and last["export_fingerprint"] == export.fingerprint
+        and last["settings"] == settings.as_dbt_vars()
+        and last["code_version"] == code_version()
+    )
+
+
+def run_key(export: ExportRef, settings: ClinicalSettings) -> str:
+    """One run per export content × settings × code version, however often the export is seen."""
+    material = f"{export.fingerprint}|{settings.to_json()}|{code_version()}"
+    return f"{export.export_id}:{hashlib.sha256(material.encode()).hexdigest()[:16]}"
+
+
+def nightly_cron() -> str:
+    """Cron of the nightly refresh: RLT_REFRESH_CRON, default 02:00 every day."""
+    return os.environ.get("RLT_REFRESH_CRON", DEFAULT_CRON)
+
+
+def build_nightly_schedule(cron: str) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="nightly_refresh",
+        cron_schedule=cron,
+        job_name=REFRESH_JOB,
+        execution_timezone="Europe/Berlin",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def nightly_refresh(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+        """Refresh from the newest export in the inbox, unless it is already published."""
+        exports = list_inbox(warehouse.inbox())
+        if not exports:
+            return dg.SkipReason(f"no export with a manifest in {warehouse.inbox()}")
+        newest = exports[-1]
+        settings = ClinicalSettings()
+        if is_published(warehouse, newest, settings):
+            return dg.SkipReason(f"{newest.export_id} is already published with these settings and code")
+        return dg.RunRequest(
+            run_key=run_key(newest, settings),
+            run_config=run_config_for(newest, settings),
+            tags={"export_id": newest.export_id},
+        )
+
+    return nightly_refresh
+
+
+@dg.sensor(
+    name="new_export_sensor",
+    job_name=REFRESH_JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def new_export_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """Start a refresh when a new export lands in the inbox (RLT_INBOX); an export already published, or
+    already requested, starts nothing."""
+    settings = ClinicalSettings()
+    requests = [
+        dg.RunRequest(
+            run_key=run_key(ref, settings),
+            run_config=run_config_for(ref, settings),
+            tags={"export_id": ref.export_id},
+        )
+        for ref in list_inbox(warehouse.inbox())
+        if not is_published(warehouse, ref, settings)
+    ]
+    if not requests:
+        return dg.SkipReason("no new export in the inbox")
+    return requests

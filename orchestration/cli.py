@@ -1,0 +1,196 @@
+"""`rlt`: generate, refresh, demo, report, sql. Thin: argument parsing and messages only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from orchestration.resources import DEFAULT_REPORTS, DEFAULT_WAREHOUSE
+from orchestration.settings import ClinicalSettings, SettingError
+
+DEMO_DIR = Path("demo")
+
+
+def _warehouse_arg(value: str | None) -> Path:
+    return Path(value or os.environ.get("RLT_WAREHOUSE") or DEFAULT_WAREHOUSE)
+
+
+def _reports_arg(value: str | None) -> Path:
+    return Path(value or os.environ.get("RLT_REPORTS") or DEFAULT_REPORTS)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.synthetic import generate_export
+
+    started = time.perf_counter()
+    out = generate_export(
+        Path(args.out), patients=args.patients, seed=args.seed, bad_rows_rate=args.bad_rows_rate
+    )
+    _say(f"generated {args.patients} patients into {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _refresh(
+    export: Path, warehouse: Path, settings: ClinicalSettings, reports: Path | None, force: bool
+) -> int:
+    from orchestration.refresh import run_refresh
+
+    started = time.perf_counter()
+    _say(f"refreshing {warehouse} from {export} ...")
+    result = run_refresh(
+        export, warehouse, settings, reports_dir=reports, render_reports=reports is not None, force=force
+    )
+    if result.skipped:
+        _say(
+            f"{result.export_id} is already published in {warehouse} with these settings and this code "
+            "version: nothing to do (use --force to rebuild)"
+        )
+        return 0
+    _say(_closing_summary(result.published))
+    _say(f"published {result.published} ({result.export_id}) in {time.perf_counter() - started:.1f} s")
+    if result.reports_dir is not None:
+        _say(f"reports: {result.reports_dir / 'index.html'}")
+    return 0
+
+
+def _closing_summary(published: Path) -> str:
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        files = con.execute(
+            "select file, rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_excluded_consent "
+            "from audit.export_loads order by file"
+        ).fetchall()
+        reasons = con.execute(
+            "select file, reason, n_rows from audit.quarantine_summary order by n_rows desc, file, reason"
+        ).fetchall()
+        cohorts = con.execute("select cohort, n_patients from marts.cohorts order by cohort").fetchall()
+    lines = ["file                        read     loaded  quarantined  duplicate  no-consent"]
+    lines += [f"{f:<24} {r:>8} {lo:>10} {q:>12} {d:>10} {c:>11}" for f, r, lo, q, d, c in files]
+    if reasons:
+        lines.append("quarantined rows by reason:")
+        lines += [f"  {file}: {reason}: {n}" for file, reason, n in reasons]
+    lines.append("cohorts: " + ", ".join(f"{c} (n={n})" for c, n in cohorts))
+    return "\n".join(lines)
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    settings = ClinicalSettings().with_overrides(args.set or [])
+    reports = None if args.no_reports else _reports_arg(args.reports_dir)
+    return _refresh(Path(args.export), _warehouse_arg(args.warehouse), settings, reports, args.force)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.synthetic import generate_export
+
+    export = DEMO_DIR / "export"
+    if export.exists():
+        shutil.rmtree(export)
+    _say(f"generating a synthetic registry of {args.patients} patients in {export} ...")
+    generate_export(export, patients=args.patients, seed=args.seed)
+    return _refresh(
+        export, _warehouse_arg(args.warehouse), ClinicalSettings(), _reports_arg(args.reports_dir), force=True
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.reporting import render_cohort_reports
+
+    warehouse = _warehouse_arg(args.warehouse)
+    if not warehouse.exists():
+        _say(f"no published warehouse at {warehouse}: run `rlt refresh EXPORT` or `rlt demo` first")
+        return 2
+    paths = render_cohort_reports(warehouse, _reports_arg(args.reports_dir), cohorts=[args.cohort])
+    _say(f"report: {paths[0]}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    warehouse = _warehouse_arg(args.warehouse)
+    if not warehouse.exists():
+        _say(f"no published warehouse at {warehouse}: run `rlt refresh EXPORT` or `rlt demo` first")
+        return 2
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
+    if cli is None:
+        _say("the duckdb CLI is not installed (it comes with this project: run `uv sync`)")
+        return 2
+    command = [cli, "-readonly", str(warehouse)]
+    if args.command:
+        command += ["-c", args.command]
+    os.execv(cli, command)
+    return 0  # pragma: no cover  (execv does not return)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlt", description="PSMA-RLT registry warehouse and cohort reports")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic registry export")
+    gen.add_argument("out")
+    gen.add_argument("--patients", type=int, default=1000)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--bad-rows-rate", type=float, default=0.0)
+    gen.set_defaults(func=cmd_generate)
+
+    ref = sub.add_parser("refresh", help="load an export, build the warehouse, publish, render reports")
+    ref.add_argument("export", help="export folder or .zip")
+    ref.add_argument(
+        "--warehouse", help=f"published DuckDB file (RLT_WAREHOUSE, default {DEFAULT_WAREHOUSE})"
+    )
+    ref.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="clinical setting, e.g. psa_progression_rule=rise25 (repeatable)",
+    )
+    ref.add_argument("--reports-dir", help=f"reports folder (RLT_REPORTS, default {DEFAULT_REPORTS})")
+    ref.add_argument("--no-reports", action="store_true", help="do not render the cohort reports")
+    ref.add_argument("--force", action="store_true", help="rebuild even if this export is already published")
+    ref.set_defaults(func=cmd_refresh)
+
+    demo = sub.add_parser("demo", help="generate a 1,000-patient demo export and refresh it")
+    demo.add_argument("--patients", type=int, default=1000)
+    demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--warehouse")
+    demo.add_argument("--reports-dir")
+    demo.set_defaults(func=cmd_demo)
+
+    rep = sub.add_parser("report", help="render one cohort report from the published warehouse")
+    rep.add_argument("--cohort", required=True)
+    rep.add_argument("--warehouse")
+    rep.add_argument("--reports-dir")
+    rep.set_defaults(func=cmd_report)
+
+    sql = sub.add_parser("sql", help="open the published warehouse read-only in the DuckDB CLI")
+    sql.add_argument("--warehouse")
+    sql.add_argument("-c", "--command", help="run one SQL statement and exit")
+    sql.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from orchestration.ingest import ExportError
+    from orchestration.refresh import RefreshFailed
+
+    try:
+        return int(args.func(args))
+    except (SettingError, ExportError, RefreshFailed) as exc:
+        _say(f"rlt {args.cmd}: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted; the published warehouse was not changed")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Build a new warehouse file beside the published one and swap it in atomically.
+
+Readers open the published file read-only. It is never written in place: a refresh writes a sibling
+file `<name>.building-<run_id>`, and only after ingest, `dbt build` (with its tests) and the statistics
+have succeeded is that file checkpointed, closed and renamed over the published path. A reader that
+already holds the old file keeps reading the old inode; a new reader opens the new file. A failure at any
+point leaves the published file exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+OWNER_ONLY = 0o600
+BUILD_MARKER = ".building-"
+
+
+class PublishError(RuntimeError):
+    """The build is not fit to publish; the published warehouse was left as it was."""
+
+
+def build_path(published: Path, run_id: str) -> Path:
+    """The sibling file a run builds into (same directory, so the final rename is atomic)."""
+    safe = "".join(ch for ch in run_id if ch.isalnum() or ch in "-_")[:64] or "run"
+    return published.with_name(f"{published.name}{BUILD_MARKER}{safe}")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def remove_stale_builds(published: Path, keep: Path | None = None) -> list[Path]:
+    """Delete build files left by earlier runs that crashed or failed.
+
+    All writers share one Dagster pool, so when a run starts no other build is in progress: any build
+    file other than `keep` is stale.
+    """
+    removed: list[Path] = []
+    if not published.parent.exists():
+        return removed
+    for candidate in published.parent.glob(f"{published.name}{BUILD_MARKER}*"):
+        if keep is not None and candidate.name in (keep.name, _wal(keep).name):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def start_build(published: Path, run_id: str) -> Path:
+    """Create an empty, owner-only build database for this run and return its path."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    target = build_path(published, run_id)
+    remove_stale_builds(published)
+    for leftover in (target, _wal(target)):
+        leftover.unlink(missing_ok=True)
+    old_umask = os.umask(0o077)
+    try:
+        duckdb.connect(str(target)).close()
+    finally:
+        os.umask(old_umask)
+    os.chmod(target, OWNER_ONLY)
+    return target
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    export_id: str
+    started_at: datetime
+    code_version: str
+    settings_json: str
+    export_fingerprint: str
+
+
+REQUIRED_TABLES: tuple[tuple[str, str], ...] = (
+    ("raw", "export_manifest"),
+    ("marts", "dim_patient"),
+    ("marts", "fct_survival"),
+    ("marts", "cohorts"),
+    ("analysis", "km_summary"),
+    ("analysis", "table1"),
+    ("audit", "export_loads"),
+)
+
+
+def _previous_runs(published: Path) -> list[tuple]:
+    """audit.runs of the published warehouse, carried into the new build so history is kept."""
+    if not published.exists():
+        return []
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'audit' and table_name = 'runs'"
+            ).fetchone()
+            if not exists or not exists[0]:
+                return []
+            return con.execute(
+                "select export_id, data_cutoff, started_at, finished_at, code_version, settings, "
+                "export_fingerprint from audit.runs order by finished_at"
+            ).fetchall()
+    except duckdb.Error:
+        return []
+
+
+def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) -> None:
+    """Write audit.runs in the build: the published history plus this run."""
+    con.execute("create schema if not exists audit")
+    con.execute(
+        """create or replace table audit.runs (
+            export_id varchar, data_cutoff date, started_at timestamptz, finished_at timestamptz,
+            code_version varchar, settings json, export_fingerprint varchar)"""
+    )
+    history = _previous_runs(published)
+    if history:
+        con.executemany("insert into audit.runs values (?, ?, ?, ?, ?, ?, ?)", history)
+    cutoff = con.execute("select data_cutoff from raw.export_manifest limit 1").fetchone()
+    con.execute(
+        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            run.export_id,
+            cutoff[0] if cutoff else None,
+            run.started_at,
+            datetime.now(UTC),
+            run.code_version,
+            run.settings_json,
+            run.export_fingerprint,
+        ],
+    )
+
+
+def verify_build(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse to publish a build that lacks a table analysts rely on."""
+    present = {
+        (s, t)
+        for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    }
+    missing = [f"{s}.{t}" for s, t in REQUIRED_TABLES if (s, t) not in present]
+    if missing:
+        raise PublishError(f"the build lacks {', '.join(missing)}; the published warehouse was not changed")
+
+
+def publish(build: Path, published: Path, run: RunRecord) -> None:
+    """Verify, record the run, checkpoint, and atomically replace the published warehouse."""
+    with duckdb.connect(str(build)) as con:
+        verify_build(con)
+        record_run(con, published, run)
+        con.execute("checkpoint")
+    if _wal(build).exists():
+        raise PublishError(f"{build.name} still has a write-ahead log after checkpoint; not published")
+    os.chmod(build, OWNER_ONLY)
+    with open(build, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(build, published)
+    dir_fd = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def published_run(published: Path) -> dict[str, object] | None:
+    """The last run recorded in the published warehouse (export_id, settings, code version, fingerprint)."""
+    runs = _previous_runs(published)
+    if not runs:
+        return None
+    export_id, data_cutoff, started_at, finished_at, code_version, settings, fingerprint = runs[-1]
+    return {
+        "export_id": export_id,
+        "data_cutoff": data_cutoff,
+        "finished_at": finished_at,
+        "code_version": code_version,
+        "settings": json.loads(settings) if isinstance(settings, str) else settings,
+        "export_fingerprint": fingerprint,
+    }
