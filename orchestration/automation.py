@@ -1,8 +1,7 @@
 """Nightly schedule and inbox sensor: decide which export to refresh, and when not to."""
 
-from __future__ import annotations
-
 import hashlib
+import json
 import os
 
 import dagster as dg
@@ -21,7 +20,11 @@ DEFAULT_CRON = "0 2 * * *"
 def run_config_for(export: ExportRef, settings: ClinicalSettings, render_reports: bool = True) -> dict:
     """Run config of the refresh job: the same RefreshConfig for every op that takes one."""
     cfg = refresh_config_dict(export.path, settings, render_reports)
-    return {"ops": {op: {"config": cfg} for op in CONFIGURED_OPS}}
+    return {
+        "ops": {op: {"config": cfg} for op in CONFIGURED_OPS},
+        # progress lines (steps, files, dbt commands), not Dagster's per-event debug stream
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
 
 
 def is_published(warehouse: WarehouseResource, export: ExportRef, settings: ClinicalSettings) -> bool:
@@ -84,15 +87,17 @@ def new_export_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     """Start a refresh when a new export lands in the inbox (RLT_INBOX); an export already published, or
     already requested, starts nothing."""
     settings = ClinicalSettings()
-    requests = [
-        dg.RunRequest(
-            run_key=run_key(ref, settings),
-            run_config=run_config_for(ref, settings),
-            tags={"export_id": ref.export_id},
+    seen: list[str] = json.loads(context.cursor) if context.cursor else []
+    requests: dict[str, dg.RunRequest] = {}
+    for ref in list_inbox(warehouse.inbox()):
+        key = run_key(ref, settings)
+        # the same export twice (a folder and its zip, a copy, a later tick) is one run
+        if key in requests or key in seen or is_published(warehouse, ref, settings):
+            continue
+        requests[key] = dg.RunRequest(
+            run_key=key, run_config=run_config_for(ref, settings), tags={"export_id": ref.export_id}
         )
-        for ref in list_inbox(warehouse.inbox())
-        if not is_published(warehouse, ref, settings)
-    ]
     if not requests:
         return dg.SkipReason("no new export in the inbox")
-    return requests
+    cursor = json.dumps((seen + list(requests))[-500:])
+    return dg.SensorResult(run_requests=list(requests.values()), cursor=cursor)

@@ -1,7 +1,5 @@
 """Analysis group: Kaplan–Meier, paired lab tests, log-rank and Table 1 written to `analysis.*`."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.analysis import build_analysis_tables
@@ -44,7 +42,7 @@ def analysis_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     paired t / Shapiro–Wilk / Wilcoxon for labs before and after, log-rank between disjoint cohorts, and
     Table 1 rows as printed.
     """
-    build = warehouse.build(context.run_id)
+    build = warehouse.build(context.run.run_id)
     with connect_build(build) as con:
         rows = build_analysis_tables(con)
         medians = con.execute(

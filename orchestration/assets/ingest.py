@@ -1,7 +1,5 @@
 """Ingest group: the export files, and the raw, quarantine and audit tables loaded from them."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.contract.tables import TABLES
@@ -45,12 +43,12 @@ def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, wareh
     """
     from pathlib import Path
 
-    build = start_build(warehouse.published(), context.run_id)
+    build = start_build(warehouse.published(), context.run.run_id)
     with connect_build(build) as con:
         summary = load_export(Path(config.export_path), con, progress=context.log.info)
     context.log.info(summary.format())
-    loaded = sum(f.rows_loaded for f in summary.files)
-    quarantined = sum(f.rows_quarantined for f in summary.files)
+    loaded = sum(f.rows_loaded for f in summary.files.values())
+    quarantined = sum(f.rows_quarantined for f in summary.files.values())
     for key in RAW_KEYS + AUDIT_KEYS + [QUARANTINE_KEY]:
         yield dg.MaterializeResult(
             asset_key=key,

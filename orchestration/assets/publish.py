@@ -1,7 +1,5 @@
 """Publish: swap the verified build in for the published warehouse, atomically."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,10 +28,10 @@ def published_warehouse(
     export = identify_export(Path(config.export_path))
     if export is None:
         raise dg.Failure(f"{config.export_path}: manifest.json is missing or unreadable")
-    started = datetime.fromtimestamp(context.instance.get_run_stats(context.run_id).start_time or 0, UTC)
+    started = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time or 0, UTC)
     published = warehouse.published()
     publish(
-        warehouse.build(context.run_id),
+        warehouse.build(context.run.run_id),
         published,
         RunRecord(
             export_id=export.export_id,

@@ -1,10 +1,8 @@
 """Reports group: one self-contained HTML cohort report per cohort after each publish."""
 
-from __future__ import annotations
-
 import dagster as dg
 
-from orchestration.reporting import render_cohort_reports
+from orchestration.reporting import render_export_reports
 from orchestration.resources import RefreshConfig, WarehouseResource
 
 
@@ -16,6 +14,6 @@ def cohort_reports(
     into RLT_REPORTS/<export_id>/<cohort>.html with an index.html linking the latest."""
     if not config.render_reports:
         return dg.MaterializeResult(metadata={"skipped": "render_reports is false"})
-    paths = render_cohort_reports(warehouse.published(), warehouse.reports())
+    paths = render_export_reports(warehouse.published(), warehouse.reports())
     context.log.info("reports: " + ", ".join(str(p) for p in paths))
     return dg.MaterializeResult(metadata={"reports": [str(p) for p in paths]})

@@ -1,7 +1,5 @@
 """dbt group: staging, intermediate and marts models; dbt data tests appear as asset checks."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -27,13 +25,16 @@ class RegistryTranslator(DagsterDbtTranslator):
         if node["resource_type"] == "source":
             return spec.replace_attributes(key=dg.AssetKey(["raw", node["name"]]))
         schema = node.get("config", {}).get("schema") or node.get("schema") or "main"
-        return spec.replace_attributes(key=dg.AssetKey([schema, node["name"]]), group_name="dbt")
+        relation = node.get("alias") or node["name"]
+        return spec.replace_attributes(key=dg.AssetKey([schema, relation]), group_name="dbt")
 
 
 @dbt_assets(
     manifest=ensure_manifest(),
     project=rlt_dbt_project,
     dagster_dbt_translator=RegistryTranslator(),
+    # dbt unit tests pin their own inputs and settings; they run in CI through dbt itself, not nightly
+    exclude="test_type:unit",
     pool=WRITER_POOL,
 )
 def dbt_models(
@@ -47,7 +48,7 @@ def dbt_models(
     A failing data test fails this step, so nothing downstream (statistics, publish) runs and the
     published warehouse stays as it was.
     """
-    build = warehouse.build(context.run_id)
+    build = warehouse.build(context.run.run_id)
     dbt_vars = json.dumps(config.clinical_settings().as_dbt_vars())
     with dbt_database(build):
         yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

@@ -7,7 +7,9 @@ from orchestration.exports import identify_export, list_inbox
 def _manifest(folder, export_id="x-1", sha="a" * 64):
     folder.mkdir(parents=True)
     (folder / "manifest.json").write_text(
-        json.dumps({"schema_version": "1.0", "export_id": export_id, "files": {"patients.csv": {"sha256": sha}}})
+        json.dumps(
+            {"schema_version": "1.0", "export_id": export_id, "files": {"patients.csv": {"sha256": sha}}}
+        )
     )
 
 

@@ -20,8 +20,11 @@ def _fill(build, marker: str) -> None:
         for schema, table in REQUIRED_TABLES:
             con.execute(f"create schema if not exists {schema}")
             if (schema, table) == ("raw", "export_manifest"):
-                con.execute("create table raw.export_manifest as select ? as export_id, date '2024-09-15' as data_cutoff",
-                            [marker])
+                con.execute(
+                    "create table raw.export_manifest as "
+                    "select ? as export_id, date '2024-09-15' as data_cutoff",
+                    [marker],
+                )
             else:
                 con.execute(f"create table {schema}.{table} as select ? as marker", [marker])
 
@@ -42,7 +45,9 @@ def test_publish_swaps_in_the_build_and_keeps_run_history(tmp_path):
         assert not build.exists()
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select marker from marts.dim_patient").fetchone()[0] == "export-2"
-        assert [r[0] for r in con.execute("select export_id from audit.runs order by finished_at").fetchall()] == [
+        assert [
+            r[0] for r in con.execute("select export_id from audit.runs order by finished_at").fetchall()
+        ] == [
             "export-1",
             "export-2",
         ]

@@ -1,0 +1,88 @@
+-- One row per indexed patient: baseline PSA, nadir (lowest PSA in the post-treatment window), best / last /
+-- 12-week change from baseline and the response category on the basis chosen by var psa_response_basis.
+-- 12-week PSA: the PSA closest to t0 + 84 days within +/- 21 days (any PSA after t0; the earlier one on a tie).
+with patients as (
+    select * from {{ ref('int_patients_indexed') }}
+),
+
+psa as (
+    select * from {{ ref('int_lab_results_normalised') }} where analyte = 'psa'
+),
+
+baseline as (
+    select patient_id, baseline_value as baseline_psa, baseline_date as baseline_psa_date
+    from {{ ref('int_lab_baselines_selected') }}
+    where analyte = 'psa'
+),
+
+nadir as (
+    select patient_id, value as nadir_psa, sample_date as nadir_date
+    from psa
+    where period = 'post'
+    qualify row_number() over (partition by patient_id order by value, sample_date, line_number) = 1
+),
+
+last_post as (
+    select patient_id, value as last_psa, sample_date as last_psa_date
+    from psa
+    where period = 'post'
+    qualify row_number() over (partition by patient_id order by sample_date desc, line_number desc) = 1
+),
+
+week12 as (
+    select patient_id, value as psa_12w, sample_date as psa_12w_date
+    from psa
+    where days_from_t0 > 0 and abs(days_from_t0 - 84) <= 21
+    qualify row_number() over (
+        partition by patient_id order by abs(days_from_t0 - 84), sample_date, line_number
+    ) = 1
+),
+
+changes as (
+    select
+        p.patient_id,
+        b.baseline_psa,
+        b.baseline_psa_date,
+        n.nadir_psa,
+        n.nadir_date,
+        l.last_psa,
+        l.last_psa_date,
+        w.psa_12w,
+        w.psa_12w_date,
+        {{ pct_change('n.nadir_psa', 'b.baseline_psa') }} as best_psa_change_pct,
+        {{ pct_change('l.last_psa', 'b.baseline_psa') }} as last_psa_change_pct,
+        {{ pct_change('w.psa_12w', 'b.baseline_psa') }} as psa_change_12w_pct
+    from patients as p
+    left join baseline as b on b.patient_id = p.patient_id
+    left join nadir as n on n.patient_id = p.patient_id
+    left join last_post as l on l.patient_id = p.patient_id
+    left join week12 as w on w.patient_id = p.patient_id
+),
+
+chosen as (
+    select
+        *,
+        '{{ var("psa_response_basis") }}' as response_basis,
+        {%- if var('psa_response_basis') == 'best' %}
+        best_psa_change_pct
+        {%- elif var('psa_response_basis') == 'last' %}
+        last_psa_change_pct
+        {%- elif var('psa_response_basis') == 'week12' %}
+        psa_change_12w_pct
+        {%- else %}
+        {{ exceptions.raise_compiler_error("var psa_response_basis must be best, last or week12") }}
+        {%- endif %} as response_change_pct
+    from changes
+)
+
+select
+    *,
+    case
+        when response_change_pct is null then 'not_evaluable'
+        when response_change_pct <= -50 then 'PR'
+        when response_change_pct >= 25 then 'PD'
+        else 'SD'
+    end as response_category,
+    response_change_pct <= -50 as psa50,
+    response_change_pct <= -90 as psa90
+from chosen

@@ -1,0 +1,230 @@
+"""Read the marts, compute the statistics, (re)create every `analysis.*` table."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .km import (
+    CI_METHOD,
+    DAYS_PER_MONTH,
+    KM_CURVE_COLUMNS,
+    RISK_TABLE_COLUMNS,
+    kaplan_meier,
+    median_survival,
+    risk_table,
+)
+from .logrank import disjoint_cohort_pairs, logrank
+from .paired import PAIRED_COLUMNS, paired_comparison
+from .table1 import PATIENT_COLUMNS, TABLE1_COLUMNS, table1_rows
+
+ENDPOINTS = ("pfs", "os")
+LAB_ANALYTES = ("hemoglobin", "wbc", "platelets", "egfr")
+RISK_TABLE_STEP_MONTHS = 3.0
+
+_INT = "INTEGER"
+_DBL = "DOUBLE"
+_TXT = "VARCHAR"
+# Column types of every analysis table, in column order (the public interface of warehouse-contract.md
+# plus km_risk_table and Table 1's row_order / indent / percent).
+ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
+    "km_curve": [("cohort", _TXT), ("endpoint", _TXT), ("time_months", _DBL), ("survival", _DBL),
+                 ("ci_lower", _DBL), ("ci_upper", _DBL), ("at_risk", _INT), ("events", _INT),
+                 ("censored", _INT)],
+    "km_risk_table": [("cohort", _TXT), ("endpoint", _TXT), ("time_months", _DBL), ("at_risk", _INT),
+                      ("cum_events", _INT), ("cum_censored", _INT)],
+    "km_summary": [("cohort", _TXT), ("endpoint", _TXT), ("n", _INT), ("events", _INT),
+                   ("median_months", _DBL), ("median_ci_lower", _DBL), ("median_ci_upper", _DBL),
+                   ("ci_method", _TXT)],
+    "lab_before_after": [("cohort", _TXT), ("analyte", _TXT), ("n_pairs", _INT)]
+    + [(c, _DBL) for c in PAIRED_COLUMNS if c != "n_pairs"],
+    "cohort_comparison": [("cohort_a", _TXT), ("cohort_b", _TXT), ("endpoint", _TXT),
+                          ("logrank_statistic", _DBL), ("p_logrank", _DBL)],
+    "table1": [("cohort", _TXT), ("row_order", _INT), ("section", _TXT), ("characteristic", _TXT),
+               ("indent", _INT), ("statistic", _TXT), ("value_numeric", _DBL), ("percent", _DBL),
+               ("n", _INT)],
+}
+
+
+def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Compute everything from `marts.*`, then replace the `analysis.*` tables in one transaction.
+
+    Returns the number of rows written per table.
+    """
+    cohorts = [r[0] for r in con.sql("select cohort from marts.cohorts order by cohort").fetchall()]
+    survival = _survival(con)
+    frames = {
+        **survival_tables(cohorts, survival),
+        "cohort_comparison": cohort_comparison(cohorts, survival, _members(con)),
+        "lab_before_after": lab_before_after(cohorts, _lab_pairs(con)),
+        "table1": table1(cohorts, _patients(con), _cycles(con)),
+    }
+    counts: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists analysis")
+        for name, columns in ANALYSIS_TABLES.items():
+            counts[name] = _write(con, name, columns, frames[name])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def survival_tables(cohorts: list[str], survival: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """km_curve, km_risk_table and km_summary for every cohort × endpoint.
+
+    `survival`: cohort, endpoint, time_months, event. An empty cohort gets a km_summary row (n = 0)
+    and no curve or risk-table rows.
+    """
+    groups = {key: g for key, g in survival.groupby(["cohort", "endpoint"], sort=False)}
+    curves, risks, summaries = [], [], []
+    for cohort in cohorts:
+        for endpoint in ENDPOINTS:
+            g = groups.get((cohort, endpoint))
+            durations = g["time_months"].to_numpy(dtype=float) if g is not None else np.empty(0)
+            events = g["event"].to_numpy(dtype=bool) if g is not None else np.empty(0, dtype=bool)
+            curve = kaplan_meier(durations, events)
+            risk = risk_table(durations, events, RISK_TABLE_STEP_MONTHS)
+            median = median_survival(curve)
+            for frame, out in ((curve, curves), (risk, risks)):
+                out.append(frame.assign(cohort=cohort, endpoint=endpoint))
+            summaries.append({
+                "cohort": cohort, "endpoint": endpoint, "n": int(durations.size), "events": int(events.sum()),
+                "median_months": median.median, "median_ci_lower": median.ci_lower,
+                "median_ci_upper": median.ci_upper, "ci_method": CI_METHOD,
+            })
+    return {
+        "km_curve": _concat(curves, ["cohort", "endpoint", *KM_CURVE_COLUMNS]),
+        "km_risk_table": _concat(risks, ["cohort", "endpoint", *RISK_TABLE_COLUMNS]),
+        "km_summary": pd.DataFrame(summaries, columns=[c for c, _ in ANALYSIS_TABLES["km_summary"]]),
+    }
+
+
+def cohort_comparison(
+    cohorts: list[str], survival: pd.DataFrame, members: dict[str, set[object]]
+) -> pd.DataFrame:
+    """Log-rank of each endpoint between every pair of disjoint non-empty cohorts (a < b)."""
+    groups = {key: g for key, g in survival.groupby(["cohort", "endpoint"], sort=False)}
+    known = {c: members.get(c, set()) for c in cohorts}
+    rows = []
+    for a, b in disjoint_cohort_pairs(known):
+        for endpoint in ENDPOINTS:
+            ga, gb = groups.get((a, endpoint)), groups.get((b, endpoint))
+            if ga is None or gb is None:
+                stat, p = None, None
+            else:
+                stat, p = logrank(ga["time_months"].to_numpy(float), ga["event"].to_numpy(bool),
+                                  gb["time_months"].to_numpy(float), gb["event"].to_numpy(bool))
+            rows.append({"cohort_a": a, "cohort_b": b, "endpoint": endpoint,
+                         "logrank_statistic": stat, "p_logrank": p})
+    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["cohort_comparison"]])
+
+
+def lab_before_after(cohorts: list[str], pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per cohort × analyte (n_pairs = 0 and NULL statistics when no pair).
+
+    `pairs`: cohort, analyte, baseline_value, post_value_paired, both present.
+    """
+    groups = {key: g for key, g in pairs.groupby(["cohort", "analyte"], sort=False)}
+    rows = []
+    for cohort in cohorts:
+        for analyte in LAB_ANALYTES:
+            g = groups.get((cohort, analyte))
+            before = g["baseline_value"].to_numpy(float) if g is not None else np.empty(0)
+            after = g["post_value_paired"].to_numpy(float) if g is not None else np.empty(0)
+            rows.append({"cohort": cohort, "analyte": analyte, **paired_comparison(before, after)})
+    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["lab_before_after"]])
+
+
+def table1(cohorts: list[str], patients: pd.DataFrame, cycles: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 rows of every cohort. `patients`: cohort + PATIENT_COLUMNS; `cycles`: cohort, activity_gbq."""
+    by_cohort = {c: g for c, g in patients.groupby("cohort", sort=False)}
+    activity = {c: g["activity_gbq"] for c, g in cycles.groupby("cohort", sort=False)}
+    empty_patients = patients.iloc[0:0]
+    no_cycles = pd.Series(dtype=float)
+    frames = [
+        table1_rows(by_cohort.get(c, empty_patients), activity.get(c, no_cycles)).assign(cohort=c)
+        for c in cohorts
+    ]
+    return _concat(frames, ["cohort", *TABLE1_COLUMNS])
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _survival(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    # Negative or missing times cannot enter a KM fit; the marts' tests are where they get caught.
+    return con.execute(
+        """
+        select m.cohort, s.endpoint, s.time_days / ? as time_months, s.event
+        from marts.cohort_membership m join marts.fct_survival s using (patient_id)
+        where s.time_days >= 0 and s.event is not null
+        """,
+        [DAYS_PER_MONTH],
+    ).df()
+
+
+def _members(con: duckdb.DuckDBPyConnection) -> dict[str, set[object]]:
+    rows = con.sql("select cohort, patient_id from marts.cohort_membership").df()
+    return {c: set(g["patient_id"]) for c, g in rows.groupby("cohort", sort=False)}
+
+
+def _lab_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    analytes = ", ".join(f"'{a}'" for a in LAB_ANALYTES)
+    return con.sql(
+        f"""
+        select distinct m.cohort, t.analyte, t.patient_id, t.baseline_value, t.post_value_paired
+        from marts.cohort_membership m join marts.fct_toxicity t using (patient_id)
+        where t.source = 'lab' and t.analyte in ({analytes})
+          and t.baseline_value is not null and t.post_value_paired is not null
+        """
+    ).df()
+
+
+def _patients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    present = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = 'marts' and table_name = 'dim_patient'"
+    ).fetchall()}
+    missing = [c for c in PATIENT_COLUMNS if c not in present]
+    if missing:
+        raise KeyError(f"marts.dim_patient lacks Table 1 columns: {', '.join(missing)}")
+    columns = ", ".join(f"p.{c}" for c in PATIENT_COLUMNS)
+    return con.sql(
+        f"select m.cohort, {columns}"
+        " from marts.cohort_membership m join marts.dim_patient p using (patient_id)"
+    ).df()
+
+
+def _cycles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.sql(
+        """
+        select m.cohort, c.activity_gbq
+        from marts.cohort_membership m join marts.fct_rlt_cycle c using (patient_id)
+        where c.activity_gbq is not null
+        """
+    ).df()
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]], frame: pd.DataFrame
+) -> int:
+    ddl = ", ".join(f"{c} {t}" for c, t in columns)
+    con.execute(f"create or replace table analysis.{name} ({ddl})")
+    if frame.empty:
+        return 0
+    names = ", ".join(c for c, _ in columns)
+    view = f"_analysis_{name}_frame"
+    con.register(view, frame[[c for c, _ in columns]])
+    try:
+        con.execute(f"insert into analysis.{name} ({names}) select {names} from {view}")
+    finally:
+        con.unregister(view)
+    return len(frame)

@@ -1,0 +1,216 @@
+"""Read one export file (CSV or Parquet) into a frame of text cells, checking checksum and row count.
+
+Every contract column comes out as polars String (the cell as exported, nulls for empty cells and for
+optional columns the file lacks), plus `line_number` and `n_fields` (fields found on that CSV line, to
+quarantine ragged rows). Columns outside the contract are never read into the frame: only their names
+are kept, for the audit.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from orchestration.contract.tables import Table
+from orchestration.ingest.errors import ExportError
+from orchestration.ingest.manifest import FileEntry
+
+LINE = "line_number"
+N_FIELDS = "n_fields"
+_BOM = b"\xef\xbb\xbf"
+# A quoted CSV field, with "" as an escaped quote inside it.
+_QUOTED = r'"(?:[^"]|"")*"'
+
+
+@dataclass(frozen=True)
+class TableFile:
+    entry: FileEntry
+    table: Table
+    frame: pl.DataFrame  # line_number, n_fields, contract columns (String)
+    header_fields: int | None  # fields in the CSV header; None for Parquet
+    unknown_columns: tuple[str, ...]
+    decimal_comma: bool  # `;`-delimited CSV: numbers may use a decimal comma
+
+
+def read_table_file(folder: Path, entry: FileEntry, table: Table) -> TableFile:
+    path = folder / entry.file
+    if not path.is_file():
+        raise ExportError(f"{entry.file}: listed in the manifest but missing from the export")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry.sha256:
+        raise ExportError(f"{entry.file}: sha256 {digest} does not match the manifest ({entry.sha256})")
+    result = _read_parquet(data, entry, table) if entry.format == "parquet" else _read_csv(data, entry, table)
+    if result.frame.height != entry.rows:
+        raise ExportError(
+            f"{entry.file}: {result.frame.height} data rows, but the manifest says {entry.rows}"
+        )
+    return result
+
+
+def _column_map(names: list[str], entry: FileEntry, table: Table) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Contract column -> position in the file; and the names of columns outside the contract."""
+    wanted = set(table.column_names)
+    found: dict[str, int] = {}
+    unknown: list[str] = []
+    for i, name in enumerate(names):
+        key = name.strip().lower()
+        if key in wanted:
+            if key in found:
+                raise ExportError(f"{entry.file}: column {key} appears twice in table {table.name}")
+            found[key] = i
+        else:
+            unknown.append(name.strip() or f"(unnamed column {i + 1})")
+    for col in table.columns:
+        if col.required and col.name not in found:
+            raise ExportError(f"{entry.file}: required column {col.name} missing from table {table.name}")
+    return found, tuple(unknown)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _read_csv(data: bytes, entry: FileEntry, table: Table) -> TableFile:
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ExportError(
+            f"{entry.file} line {_line_of(data, nul)}: binary content (NUL byte); not a CSV file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ExportError(
+            f"{entry.file} line {_line_of(data, e.start)}: not valid UTF-8 (byte 0x{data[e.start]:02x}); "
+            "the export contract requires UTF-8 (re-encode Latin-1/Windows-1252 files)"
+        ) from None
+    header_line = text.split("\n", 1)[0].rstrip("\r")
+    if not header_line.strip():
+        raise ExportError(f"{entry.file} line 1: no header line")
+    unquoted = re.sub(_QUOTED, "", header_line)
+    sep = ";" if unquoted.count(";") > unquoted.count(",") else ","
+    names = next(csv.reader([header_line], delimiter=sep))
+    found, unknown = _column_map(names, entry, table)
+
+    frame = _csv_fast(data, sep, len(names), found)
+    if frame is None:  # quoted line breaks or a layout polars cannot split line by line
+        frame = _csv_slow(text, sep, entry, found)
+    frame = _with_all_columns(frame, table)
+    return TableFile(entry, table, frame, len(names), unknown, decimal_comma=sep == ";")
+
+
+def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl.DataFrame | None:
+    """Vectorised read; None when records do not map one-to-one onto physical lines."""
+    # One column per physical line (NUL never occurs: checked above), to number lines and count fields.
+    lines = pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        separator="\x00",
+        quote_char=None,
+        infer_schema=False,
+        new_columns=["line"],
+    )
+    line = pl.col("line")
+    if lines.select((line.str.count_matches('"', literal=True) % 2 == 1).any()).item():
+        return None
+    order = sorted(found, key=found.__getitem__)  # never empty: patient_id is required in every table
+    try:
+        cells = pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            separator=sep,
+            quote_char='"',
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            columns=[found[c] for c in order],
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if cells.height != lines.height:
+        return None
+    cells = cells.rename(dict(zip(cells.columns, order, strict=True)))
+    n_fields = (
+        pl.when(line.str.contains('"', literal=True))
+        .then(line.str.replace_all(_QUOTED, ""))
+        .otherwise(line)
+        .str.count_matches(sep, literal=True)
+        + 1
+    )
+    frame = pl.concat(
+        [
+            lines.select(
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
+                n_fields.cast(pl.Int64).alias(N_FIELDS),
+                line.is_null().alias("_blank"),
+            ),
+            cells.select(order),
+        ],
+        how="horizontal",
+    )
+    # Line 1 is the header; blank lines hold no record.
+    return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
+
+
+def _csv_slow(text: str, sep: str, entry: FileEntry, found: dict[str, int]) -> pl.DataFrame:
+    """Record-by-record read with the csv module, for files with quoted line breaks (rare)."""
+    columns: dict[str, list[str | None]] = {c: [] for c in found}
+    line_numbers: list[int] = []
+    n_fields: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    end = 0
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if start == 1 or not record:
+                continue
+            line_numbers.append(start)
+            n_fields.append(len(record))
+            for c, i in found.items():
+                columns[c].append(record[i] if i < len(record) and record[i] != "" else None)
+    except csv.Error as e:
+        raise ExportError(f"{entry.file} line {reader.line_num}: malformed CSV ({e})") from None
+    return pl.DataFrame(
+        {LINE: line_numbers, N_FIELDS: n_fields, **columns},
+        schema={LINE: pl.Int64, N_FIELDS: pl.Int64, **{c: pl.String for c in found}},
+    )
+
+
+def _read_parquet(data: bytes, entry: FileEntry, table: Table) -> TableFile:
+    try:
+        schema = pl.read_parquet_schema(io.BytesIO(data))
+    except Exception as e:  # polars raises several types for a corrupt file
+        raise ExportError(f"{entry.file}: unreadable Parquet file ({e})") from None
+    names = list(schema)
+    found, unknown = _column_map(names, entry, table)
+    try:
+        df = pl.read_parquet(io.BytesIO(data), columns=[names[i] for i in found.values()])
+    except Exception as e:
+        raise ExportError(f"{entry.file}: unreadable Parquet file ({e})") from None
+    cols: list[pl.Series] = []
+    for c, i in found.items():
+        s = df.get_column(names[i])
+        # Text with the same spelling a CSV would carry, so that one validation path serves both formats.
+        if s.dtype == pl.Datetime:
+            s = s.dt.date()
+        try:
+            cols.append(s.cast(pl.String).alias(c))
+        except pl.exceptions.PolarsError:
+            raise ExportError(f"{entry.file}: column {c} of type {s.dtype} cannot be read as text") from None
+    frame = pl.DataFrame(cols).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE), pl.lit(None, pl.Int64).alias(N_FIELDS)
+    )
+    return TableFile(entry, table, _with_all_columns(frame, table), None, unknown, decimal_comma=False)
+
+
+def _with_all_columns(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """line_number, n_fields, then every contract column (null when the file lacks an optional one)."""
+    missing = [pl.lit(None, pl.String).alias(c) for c in table.column_names if c not in frame.columns]
+    return frame.with_columns(missing).select(LINE, N_FIELDS, *table.column_names)

@@ -1,0 +1,238 @@
+"""The cohort report rendered from the fake warehouse: values hand-written in fake_warehouse.py."""
+
+from __future__ import annotations
+
+import html
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.reporting.conftest import UNKNOWN_COHORT
+from tests.reporting.fake_warehouse import SCRIPT
+
+SECTIONS = [
+    "Cohort and data",
+    "Table 1: patient characteristics",
+    "Treatment",
+    "Biochemical response",
+    "Survival",
+    "Toxicity",
+    "Laboratory course",
+    "Data quality",
+]
+
+
+def read(rendered: dict[str, Path], cohort: str) -> str:
+    return rendered[cohort].read_text(encoding="utf-8")
+
+
+def cell(page: str, label: str) -> str:
+    """The text of the cell right after the cell whose text is `label`."""
+    m = re.search(rf"<td>{re.escape(html.escape(label, quote=True))}</td><td[^>]*>(.*?)</td>", page)
+    assert m is not None, f"no row {label!r}"
+    return html.unescape(m.group(1))
+
+
+def row(page: str, first: str) -> list[str]:
+    m = re.search(rf"<tr><td>{re.escape(html.escape(first, quote=True))}</td>(.*?)</tr>", page)
+    assert m is not None, f"no row starting {first!r}"
+    return [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))]
+
+
+def text(page: str) -> str:
+    body = re.sub(r"<[^>]+>", " ", page[page.find("<body") :])
+    return re.sub(r"\s+", " ", html.unescape(body))
+
+
+@pytest.mark.parametrize("cohort", ["all", "ecog_3", "ecog_0_2", "empty", UNKNOWN_COHORT])
+def test_every_section_in_order_and_self_contained(rendered: dict[str, Path], cohort: str) -> None:
+    page = read(rendered, cohort)
+    headings = [html.unescape(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page, re.S)]
+    assert headings == SECTIONS
+    lowered = page.lower()
+    assert 'src="http' not in lowered and 'href="http' not in lowered and "src='http" not in lowered
+    assert "mathjax" not in lowered and "require.js" not in lowered and "requirejs" not in lowered
+    assert "<script" not in lowered  # the report runs no code at all
+    assert "<link " not in lowered  # stylesheets are inline
+    assert stat.S_IMODE(rendered[cohort].stat().st_mode) == 0o600
+
+
+def test_header(rendered: dict[str, Path]) -> None:
+    page = text(read(rendered, "all"))
+    # the latest run, not the older one
+    for expected in (
+        "Export id EXP-2025-06-30",
+        "Data cut-off 2025-06-30",
+        "Registry REALITY test registry",
+        "Code version abc1234",
+        "Patients, n 4",
+        "psa_progression_rule pcwg3",
+        "post_window_days 84",
+        "The cohort has 4 patients.",
+    ):
+        assert expected in page
+    assert "EXP-OLD" not in page
+
+
+def test_table1_treatment_and_response(rendered: dict[str, Path]) -> None:
+    page = read(rendered, "all")
+    assert cell(page, "Median [years], (range)") == "69 (58–81)"
+    assert cell(page, "Age ≥ 65 years, n (%)") == "3 (75.0)"
+    assert cell(page, "Cycles per patient, median (range)") == "2.5 (1–4)"
+    for label in ("1 cycle, n (%)", "2 cycles, n (%)", "3 cycles, n (%)", "≥ 4 cycles, n (%)"):
+        assert cell(page, label) == "1 (25.0)"
+    assert cell(page, "Activity per cycle [GBq], mean ± SD (range), 10 cycles") == "6.60 ± 0.32 (6.00–7.00)"
+    assert cell(page, "Cumulative activity [GBq], mean ± SD (range)") == "16.50 ± 8.13 (7.00–26.00)"
+    assert cell(page, "Treated in more than one series, n (%)") == "1 (25.0)"
+    assert cell(page, "Partial response (PR, ≤ −50 %)") == "1 (25.0)"
+    assert cell(page, "Stable disease (SD)") == "1 (25.0)"
+    assert cell(page, "Progressive disease (PD, ≥ +25 %)") == "1 (25.0)"
+    assert cell(page, "Not evaluable") == "1 (25.0)"
+    assert cell(page, "PSA change [%], mean ± SD") == "20.0 ± 117.9"
+    assert cell(page, "PSA change [%], median") == "-10.0"
+    assert cell(page, "Patients with a PSA change, n") == "3"
+    ecog3 = read(rendered, "ecog_3")
+    assert cell(ecog3, "Median [years], (range)") == "69.5 (58–81)"
+    assert cell(ecog3, "Cycles per patient, median (range)") == "3.5 (3–4)"
+
+
+def test_survival_medians_and_comparison(rendered: dict[str, Path]) -> None:
+    page = text(read(rendered, "all"))
+    assert "Progression-free survival: median 5.2 months (95 % CI 2.1–not reached); 3 events in 4" in page
+    assert "Overall survival: median 9.8 months (95 % CI 4.0–12.5); 2 events in 4" in page
+    assert "No log-rank comparison with another cohort is stored for this cohort." in page
+    ecog3 = read(rendered, "ecog_3")
+    assert row(ecog3, "ecog_0_2") == ["Progression-free survival", "4.13", "0.042"]
+    assert (
+        '<td>ecog_0_2</td><td>Overall survival</td><td class="num">2.37</td><td class="num">0.123</td>'
+        in ecog3
+    )
+    ecog02 = read(rendered, "ecog_0_2")
+    assert row(ecog02, "ecog_3") == ["Progression-free survival", "4.13", "0.042"]
+
+
+def test_no_events_cohort_says_median_not_reached(rendered: dict[str, Path]) -> None:
+    page = text(read(rendered, "ecog_0_2"))
+    assert (
+        "Progression-free survival: median not reached (95 % CI not reached–not reached); 0 events in 2"
+        in page
+    )
+    assert (
+        "No progression-free survival events occurred in this cohort, so the median is not reached." in page
+    )
+    assert "No overall survival events occurred in this cohort, so the median is not reached." in page
+    assert page.count("data:image/png;base64") == 0  # text() strips attributes; check the raw page:
+    assert read(rendered, "ecog_0_2").count('src="data:image/png;base64,') == 4
+
+
+def test_figures_embedded_with_caption_and_alt(rendered: dict[str, Path]) -> None:
+    page = read(rendered, "all")
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, re.S)
+    assert len(figures) == 4  # waterfall, PFS, OS, toxicity
+    for fig in figures:
+        assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', fig)
+        assert re.search(r'alt="[^"]{20,}"', fig)
+        assert "<figcaption>Figure " in fig
+
+
+def test_toxicity(rendered: dict[str, Path]) -> None:
+    page = read(rendered, "all")
+    # improved, unchanged, worsened, newly occurred, not evaluable, treatment-emergent >= 3
+    assert row(page, "Anemia") == ["lab", "0", "1", "3", "1", "0", "1"]
+    assert row(page, "White blood cell decreased") == ["lab", "1", "1", "1", "1", "1", "1"]
+    assert row(page, "Chronic kidney disease") == ["lab", "1", "3", "0", "0", "0", "0"]
+    assert row(page, "Dry mouth") == ["clinical", "0", "3", "1", "1", "0", "0"]
+    shift = re.search(r"<caption>Shift table: Anemia</caption>(.*?)</table>", page, re.S)
+    assert shift is not None
+    # columns: After G0..G4, After missing, Total
+    assert row(shift.group(1), "Baseline G1") == ["0", "1", "1", "0", "0", "0", "2"]
+    assert row(shift.group(1), "Baseline G2") == ["0", "0", "0", "1", "0", "0", "1"]
+    wbc = re.search(r"<caption>Shift table: White blood cell decreased</caption>(.*?)</table>", page, re.S)
+    assert wbc is not None
+    assert row(wbc.group(1), "Baseline missing") == ["0", "1", "0", "0", "0", "0", "1"]
+    listing = re.search(r"<caption>Treatment-emergent grade ≥ 3 events.*?</caption>(.*?)</table>", page, re.S)
+    assert listing is not None
+    listed = re.findall(r"<tr><td>(P\d)</td><td>[^<]*</td><td>([^<]*)</td>", listing.group(1))
+    # ordered by patient, then term (byte order: '<' sorts before 'A')
+    assert listed == [("P2", "White blood cell decreased"), ("P3", html.escape(SCRIPT)), ("P3", "Anemia")]
+
+
+def test_laboratory_course(rendered: dict[str, Path]) -> None:
+    page = read(rendered, "all")
+    assert row(page, "Hemoglobin [g/dL]") == [
+        "4",
+        "11.50 ± 2.08 (9.00–14.00)",
+        "10.25 ± 1.94 (8.00–12.50)",
+        "0.009",
+        "0.512",
+        "0.125",
+    ]
+    assert row(page, "Platelets [10^9/L]")[4] == "–"  # Shapiro-Wilk p is NULL in the warehouse
+    ecog3 = text(read(rendered, "ecog_3"))
+    assert (
+        "No patient in this cohort has both a baseline and a post-treatment value for: Hemoglobin [g/dL], "
+        "WBC [10^9/L], Platelets [10^9/L], eGFR [mL/min/1.73 m²]."
+    ) in ecog3
+    ecog02 = text(read(rendered, "ecog_0_2"))
+    assert "post-treatment value for: WBC [10^9/L], Platelets [10^9/L], eGFR [mL/min/1.73 m²]." in ecog02
+
+
+def test_data_quality(rendered: dict[str, Path]) -> None:
+    page = read(rendered, "all")
+    assert row(page, "lab_results.csv") == ["61", "57", "3", "0", "1", "2"]
+    assert "Patients excluded because consent to data use was not given: 2." in text(page)
+    assert "value outside plausible range" in page and "old reason never shown" not in page
+    assert "favourite_colour" in page
+    baseline = re.search(
+        r"<caption>Patients of this cohort without a baseline value</caption>(.*?)</table>", page, re.S
+    )
+    assert baseline is not None
+    missing = dict(re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", baseline.group(1)))
+    assert missing["Hemoglobin [g/dL]"] == "0 (0.0)" and missing["Platelets [10^9/L]"] == "0 (0.0)"
+    assert (
+        missing["WBC [10^9/L]"] == "1 (25.0)"
+        and missing["PSA [ng/mL]"] == "1 (25.0)"
+        and missing["eGFR [mL/min/1.73 m²]"] == "1 (25.0)"
+    )
+
+
+def test_data_strings_are_escaped(rendered: dict[str, Path]) -> None:
+    for cohort in ("all", "ecog_3", UNKNOWN_COHORT):
+        page = read(rendered, cohort)
+        assert SCRIPT not in page and "<b>cohort</b>" not in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in read(rendered, "all")  # site id
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>clinical</td>" in read(
+        rendered, "ecog_3"
+    )  # AE term
+    assert "no such &lt;b&gt;cohort&lt;/b&gt;" in read(rendered, UNKNOWN_COHORT)
+
+
+def test_empty_and_unknown_cohorts_explain_themselves(rendered: dict[str, Path]) -> None:
+    empty = text(read(rendered, "empty"))
+    assert "The cohort 'empty' has 0 patients at this data cut-off. Every section below is empty." in empty
+    assert empty.count("has 0 patients at this data cut-off, so there is nothing to show.") == 6
+    assert 'src="data:image' not in read(rendered, "empty")
+    unknown = text(read(rendered, UNKNOWN_COHORT))
+    assert (
+        f"The cohort {UNKNOWN_COHORT!r} is not defined in marts.cohorts. Known cohorts: all, ecog_0_2, "
+        "ecog_3, empty."
+    ) in unknown
+    # export-wide data quality still shows for an empty cohort
+    assert "Patients excluded because consent to data use was not given: 2." in empty
+
+
+def test_index_links_every_report(rendered: dict[str, Path]) -> None:
+    index = rendered["index"].read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', index)
+    assert links == [
+        ("all.html", "all"),
+        ("ecog_3.html", "ecog_3"),
+        ("ecog_0_2.html", "ecog_0_2"),
+        ("empty.html", "empty"),
+        ("no_such_b_cohort_b.html", "no such &lt;b&gt;cohort&lt;/b&gt;"),
+    ]
+    for target, _ in links:
+        assert (rendered["index"].parent / target).is_file()
+    assert stat.S_IMODE(rendered["index"].stat().st_mode) == 0o600
