@@ -104,7 +104,7 @@ def _previous_runs(published: Path) -> list[tuple]:
                 return []
             return con.execute(
                 "select export_id, data_cutoff, started_at, finished_at, code_version, settings, "
-                "export_fingerprint from audit.runs order by finished_at"
+                "export_fingerprint, registry from audit.runs order by finished_at"
             ).fetchall()
     except duckdb.Error:
         return []
@@ -116,22 +116,23 @@ def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) 
     con.execute(
         """create or replace table audit.runs (
             export_id varchar, data_cutoff date, started_at timestamptz, finished_at timestamptz,
-            code_version varchar, settings json, export_fingerprint varchar)"""
+            code_version varchar, settings json, export_fingerprint varchar, registry varchar)"""
     )
     history = _previous_runs(published)
     if history:
-        con.executemany("insert into audit.runs values (?, ?, ?, ?, ?, ?, ?)", history)
-    cutoff = con.execute("select data_cutoff from raw.export_manifest limit 1").fetchone()
+        con.executemany("insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?)", history)
+    manifest = con.execute("select data_cutoff, registry from raw.export_manifest limit 1").fetchone()
     con.execute(
-        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run.export_id,
-            cutoff[0] if cutoff else None,
+            manifest[0] if manifest else None,
             run.started_at,
             datetime.now(UTC),
             run.code_version,
             run.settings_json,
             run.export_fingerprint,
+            manifest[1] if manifest else None,
         ],
     )
 
@@ -171,9 +172,10 @@ def published_run(published: Path) -> dict[str, object] | None:
     runs = _previous_runs(published)
     if not runs:
         return None
-    export_id, data_cutoff, started_at, finished_at, code_version, settings, fingerprint = runs[-1]
+    export_id, data_cutoff, started_at, finished_at, code_version, settings, fingerprint, registry = runs[-1]
     return {
         "export_id": export_id,
+        "registry": registry,
         "data_cutoff": data_cutoff,
         "finished_at": finished_at,
         "code_version": code_version,

@@ -22,7 +22,7 @@ def _fill(build, marker: str) -> None:
             if (schema, table) == ("raw", "export_manifest"):
                 con.execute(
                     "create table raw.export_manifest as "
-                    "select ? as export_id, date '2024-09-15' as data_cutoff",
+                    "select ? as export_id, date '2024-09-15' as data_cutoff, 'TEST' as registry",
                     [marker],
                 )
             else:
