@@ -6,34 +6,16 @@ Used by the tests and by the non-Dagster pipeline. dbt's `target/` and `logs/` s
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from orchestration.dbt_project import DBT_PROJECT_DIR, dbt_database
 from orchestration.settings import ClinicalSettings
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-DATABASE_ENV_VAR = "RLT_DBT_DATABASE"
 
 
 class DbtRunError(RuntimeError):
     """A dbt invocation that did not succeed; the message lists the failing nodes."""
-
-
-@contextmanager
-def _database_env(database: Path) -> Iterator[None]:
-    previous = os.environ.get(DATABASE_ENV_VAR)
-    os.environ[DATABASE_ENV_VAR] = str(database)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(DATABASE_ENV_VAR, None)
-        else:
-            os.environ[DATABASE_ENV_VAR] = previous
 
 
 def _release_duckdb() -> None:
@@ -78,7 +60,7 @@ def run_dbt(args: list[str], database: Path, settings: ClinicalSettings) -> dbtR
         "--vars",
         json.dumps(settings.as_dbt_vars()),
     ]
-    with _database_env(database):
+    with dbt_database(database):
         try:
             result = dbtRunner().invoke(cli_args)
         finally:
