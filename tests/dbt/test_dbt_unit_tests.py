@@ -13,3 +13,14 @@ def test_dbt_unit_tests_pass(handmade_warehouse: Path) -> None:
     result = run_dbt(["test", "--select", "test_type:unit"], handmade_warehouse, ClinicalSettings())
     assert result.success
     assert len(result.result.results) >= 14
+
+
+def test_dbt_unit_tests_pin_their_settings(handmade_warehouse: Path) -> None:
+    # each unit test states the settings its hand-worked values assume, so running dbt with other settings
+    # (as an analyst might, `--vars`) does not turn a correct model into a failing test.
+    other = ClinicalSettings().with_overrides(
+        ["psa_progression_rule=rise25", "psa_response_basis=week12", "post_grade_basis=last",
+         "baseline_window_days=30", "post_window_days=60"]
+    )
+    result = run_dbt(["test", "--select", "test_type:unit"], handmade_warehouse, other)
+    assert result.success
