@@ -20,11 +20,7 @@ DEFAULT_CRON = "0 2 * * *"
 def run_config_for(export: ExportRef, settings: ClinicalSettings, render_reports: bool = True) -> dict:
     """Run config of the refresh job: the same RefreshConfig for every op that takes one."""
     cfg = refresh_config_dict(export.path, settings, render_reports)
-    return {
-        "ops": {op: {"config": cfg} for op in CONFIGURED_OPS},
-        # progress lines (steps, files, dbt commands), not Dagster's per-event debug stream
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    }
+    return {"ops": {op: {"config": cfg} for op in CONFIGURED_OPS}}
 
 
 def is_published(warehouse: WarehouseResource, export: ExportRef, settings: ClinicalSettings) -> bool:

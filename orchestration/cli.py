@@ -47,7 +47,13 @@ def _refresh(
     started = time.perf_counter()
     _say(f"refreshing {warehouse} from {export} ...")
     result = run_refresh(
-        export, warehouse, settings, reports_dir=reports, render_reports=reports is not None, force=force
+        export,
+        warehouse,
+        settings,
+        reports_dir=reports,
+        render_reports=reports is not None,
+        force=force,
+        progress=True,
     )
     if result.skipped:
         _say(
@@ -74,11 +80,18 @@ def _closing_summary(published: Path) -> str:
             "select file, reason, n_rows from audit.quarantine_summary order by n_rows desc, file, reason"
         ).fetchall()
         cohorts = con.execute("select cohort, n_patients from marts.cohorts order by cohort").fetchall()
+        unknown = con.execute(
+            "select file, string_agg(column_name, ', ' order by column_name) from audit.unknown_columns "
+            "group by file order by file"
+        ).fetchall()
     lines = ["file                        read     loaded  quarantined  duplicate  no-consent"]
     lines += [f"{f:<24} {r:>8} {lo:>10} {q:>12} {d:>10} {c:>11}" for f, r, lo, q, d, c in files]
     if reasons:
         lines.append("quarantined rows by reason:")
         lines += [f"  {file}: {reason}: {n}" for file, reason, n in reasons]
+    if unknown:
+        lines.append("columns outside the export contract (never loaded):")
+        lines += [f"  {file}: {names}" for file, names in unknown]
     lines.append("cohorts: " + ", ".join(f"{c} (n={n})" for c, n in cohorts))
     return "\n".join(lines)
 

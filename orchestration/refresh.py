@@ -35,8 +35,12 @@ def run_refresh(
     render_reports: bool = True,
     force: bool = False,
     instance: dg.DagsterInstance | None = None,
+    progress: bool = False,
 ) -> RefreshResult:
-    """Refresh the warehouse from one export; skip when it is already published (unless force)."""
+    """Refresh the warehouse from one export; skip when it is already published (unless force).
+
+    `progress` prints one line per step message on stderr (the CLI); otherwise Dagster's console logger
+    logs at INFO."""
     ref = identify_export(export)
     if ref is None:
         raise RefreshFailed(f"{export}: no readable manifest.json (is this a registry export folder or zip?)")
@@ -48,15 +52,21 @@ def run_refresh(
         return RefreshResult(ref.export_id, resource.published(), skipped=True)
 
     from orchestration.definitions import REFRESH_ASSETS, resources
+    from orchestration.progress import progress_logger
 
-    all_resources = {**resources(), "warehouse": resource}
-    result = dg.materialize(
-        REFRESH_ASSETS,
-        resources=all_resources,
-        run_config=run_config_for(ref, settings, render_reports),
-        instance=instance,
-        raise_on_error=False,
-        tags={"export_id": ref.export_id},
+    run_config = run_config_for(ref, settings, render_reports)
+    if progress:
+        run_config["loggers"] = {"progress": {}}
+    else:
+        run_config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
+    job = dg.Definitions(
+        assets=REFRESH_ASSETS,
+        resources={**resources(), "warehouse": resource},
+        loggers={"progress": progress_logger, "console": dg.colored_console_logger},
+        executor=dg.in_process_executor,
+    ).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, tags={"export_id": ref.export_id}
     )
     if not result.success:
         raise RefreshFailed(_failure_message(result))
@@ -70,13 +80,19 @@ def run_refresh(
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """One line: the failing step and the root cause's own message (no exception class, no trace)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE" and event.step_failure_data is not None:
             error = event.step_failure_data.error
-            text = error.message.strip() if error else "unknown error"
-            cause = error.cause if error else None
-            while cause is not None:
-                text = cause.message.strip()
-                cause = cause.cause
-            return f"step {event.step_key} failed: {text}"
-    return "the refresh run failed"
+            while error is not None and error.cause is not None:
+                error = error.cause
+            cause = "unknown error" if error is None else error.message.strip()
+            if error is not None and error.cls_name and cause.startswith(f"{error.cls_name}: "):
+                cause = cause[len(error.cls_name) + 2 :]
+            elif ": " in cause and "." in cause.split(": ", 1)[0] and " " not in cause.split(": ", 1)[0]:
+                cause = cause.split(": ", 1)[1]
+            step = {"registry_raw": "loading the export", "dbt_models": "dbt build"}.get(
+                event.step_key or "", f"step {event.step_key}"
+            )
+            return f"{step} failed: {cause}\nThe published warehouse was not changed."
+    return "the refresh run failed; the published warehouse was not changed"
