@@ -1,0 +1,48 @@
+"""`rlt` as a user runs it: a subprocess, its exit code and what it prints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+
+
+def _rlt(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_sql_opens_the_published_warehouse_read_only(refreshed):
+    with duckdb.connect(str(refreshed.published), read_only=True) as con:
+        expected = con.execute("select count(*) from marts.dim_patient").fetchone()[0]
+    done = _rlt("sql", "--warehouse", str(refreshed.published), "-c", "select count(*) from marts.dim_patient")
+    assert done.returncode == 0, done.stderr
+    assert str(expected) in done.stdout
+    write = _rlt("sql", "--warehouse", str(refreshed.published), "-c", "create table marts.x as select 1")
+    assert "read-only" in (write.stdout + write.stderr).lower()
+
+
+def test_generate_writes_an_export_with_a_manifest(tmp_path):
+    done = _rlt("generate", str(tmp_path / "x"), "--patients", "20", "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
+    assert manifest["schema_version"] == "1.0"
+    assert manifest["files"]["patients.csv"]["rows"] == 20
+
+
+def test_refresh_of_a_folder_without_manifest_fails_clearly(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = _rlt("refresh", str(tmp_path / "empty"), "--warehouse", str(tmp_path / "w.duckdb"), "--no-reports")
+    assert done.returncode == 2
+    assert "manifest.json" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
+    done = _rlt("sql", "--warehouse", str(tmp_path / "none.duckdb"))
+    assert done.returncode == 2
+    assert "rlt demo" in done.stderr
