@@ -208,7 +208,7 @@ def _cycles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         select m.cohort, c.activity_gbq
         from marts.cohort_membership m join marts.fct_rlt_cycle c using (patient_id)
-        where c.activity_gbq is not null
+        where c.activity_gbq is not null and c.radioligand like '177Lu%'
         """
     ).df()
 

@@ -67,11 +67,14 @@ def tiny_marts() -> duckdb.DuckDBPyConnection:
             [pid, "S1", age, alp, hb, psa, ecog, cycles, series, cum, cum / cycles, *flags],
         )
     con.execute(
-        "create table marts.fct_rlt_cycle (patient_id varchar, cycle_number integer, activity_gbq double)"
+        "create table marts.fct_rlt_cycle (patient_id varchar, cycle_number integer, activity_gbq double,"
+        " radioligand varchar)"
     )
     for pid, activities in CYCLES.items():
         for i, a in enumerate(activities, start=1):
-            con.execute("insert into marts.fct_rlt_cycle values (?, ?, ?)", [pid, i, a])
+            con.execute("insert into marts.fct_rlt_cycle values (?, ?, ?, '177Lu-PSMA-617')", [pid, i, a])
+    # an actinium cycle (8 MBq) is not a lutetium activity: Table 1's GBq rows must not include it
+    con.execute("insert into marts.fct_rlt_cycle values ('P1', 99, 0.008, '225Ac-PSMA-617')")
     con.execute(
         "create table marts.fct_survival (patient_id varchar, endpoint varchar, time_days integer,"
         " time_months double, event boolean, event_type varchar)"

@@ -78,8 +78,12 @@ def test_dim_patient_treatment_and_history(marts) -> None:
     assert got["P07"] == (1, 1, 7.4, 7.4, True, False, False, True, False, False, True, date(2024, 9, 14))
     # docetaxel only: chemotherapy, no 2nd-line cabazitaxel.
     assert got["P09"][4:7] == (False, True, False)
-    # 8 MBq of 225Ac = 0.008 GBq.
-    assert got["P10"][:4] == (1, 1, 0.008, 0.008)
+    # P10's only cycle is 8 MBq of 225Ac: no lutetium GBq to sum, one actinium cycle of 8 MBq.
+    assert got["P10"][:4] == (1, 1, None, None)
+    actinium = marts.execute(
+        "select n_actinium_cycles, cumulative_activity_225ac_mbq from marts.dim_patient where patient_id = 'P10'"
+    ).fetchone()
+    assert actinium[0] == 1 and actinium[1] == pytest.approx(8.0)
 
 
 def test_rlt_cycles(marts) -> None:

@@ -4,8 +4,12 @@ with cycles as (
         patient_id,
         count(*) as n_cycles,
         count(distinct series_number) as n_series,
-        sum(activity_gbq) as cumulative_activity_gbq,
-        avg(activity_gbq) as mean_activity_per_cycle_gbq
+        -- activities in GBq are summed over lutetium cycles only: adding actinium's MBq-scale doses to
+        -- them would describe no patient; actinium gets its own count and MBq sum
+        sum(activity_gbq) filter (where radioligand like '177Lu%') as cumulative_activity_gbq,
+        avg(activity_gbq) filter (where radioligand like '177Lu%') as mean_activity_per_cycle_gbq,
+        count(*) filter (where radioligand like '225Ac%') as n_actinium_cycles,
+        sum(activity_gbq * 1000) filter (where radioligand like '225Ac%') as cumulative_activity_225ac_mbq
     from {{ ref('int_rlt_cycles_numbered') }}
     group by patient_id
 ),
@@ -43,6 +47,8 @@ select
     c.n_series,
     c.cumulative_activity_gbq,
     c.mean_activity_per_cycle_gbq,
+    c.n_actinium_cycles,
+    c.cumulative_activity_225ac_mbq,
     lc.last_contact_date,
     v.death_date,
     p.data_cutoff
