@@ -18,24 +18,70 @@ from orchestration.contract.seeds import SEEDS_DIR
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "ctcae-v5-lab-criteria.csv"
 
-VALUES = [0.1, 0.5, 0.9, 1.0, 1.4, 1.5, 2.0, 2.9, 3.0, 6.0, 7.99, 8.0, 9.99, 10.0, 12.0, 14.9, 15.0, 20.0,
-          25.0, 29.9, 30.0, 49.9, 50.0, 59.9, 60.0, 74.9, 75.0, 89.9, 100.0, 150.0, 200.0, 260.0, 300.0,
-          325.0, 650.0, 2000.0, 3000.0]
+VALUES = [
+    0.1,
+    0.5,
+    0.9,
+    1.0,
+    1.4,
+    1.5,
+    2.0,
+    2.9,
+    3.0,
+    6.0,
+    7.99,
+    8.0,
+    9.99,
+    10.0,
+    12.0,
+    14.9,
+    15.0,
+    20.0,
+    25.0,
+    29.9,
+    30.0,
+    49.9,
+    50.0,
+    59.9,
+    60.0,
+    74.9,
+    75.0,
+    89.9,
+    100.0,
+    150.0,
+    200.0,
+    260.0,
+    300.0,
+    325.0,
+    650.0,
+    2000.0,
+    3000.0,
+]
 LIMITS = [1.2, 4.0, 13.5, 90.0, 130.0, 150.0]
 BASELINES = [0.8, 1.0, 100.0, 200.0]
 
 
-def _seed_holds(comparisons: list[dict[str, str]], value: float, lln: float, uln: float, base: float,
-                high: bool) -> bool:
+def _seed_holds(
+    comparisons: list[dict[str, str]], value: float, lln: float, uln: float, base: float, high: bool
+) -> bool:
     refs = {"abs": 1.0, "lln": lln, "uln": uln, "baseline": base}
     ok = True
     for c in comparisons:
         cond = c["baseline_condition"]
         if (cond == "high" and not high) or (cond == "normal" and high):
             return False
-        threshold = float(c["constant"]) + (0.0 if c["ref"] == "abs" else float(c["multiplier"]) * refs[c["ref"]])
-        ok = ok and {"<": value < threshold, "<=": value <= threshold, ">": value > threshold,
-                     ">=": value >= threshold}[c["op"]]
+        threshold = float(c["constant"]) + (
+            0.0 if c["ref"] == "abs" else float(c["multiplier"]) * refs[c["ref"]]
+        )
+        ok = (
+            ok
+            and {
+                "<": value < threshold,
+                "<=": value <= threshold,
+                ">": value > threshold,
+                ">=": value >= threshold,
+            }[c["op"]]
+        )
     return ok
 
 
@@ -47,15 +93,20 @@ def test_seed_matches_reference_conditions():
         seed = list(csv.DictReader(f))
     con = duckdb.connect()
     grid = list(itertools.product(VALUES, LIMITS, LIMITS, BASELINES, (False, True)))
-    con.execute("create table grid (value double, lln double, uln double, baseline_value double, high boolean)")
+    con.execute(
+        "create table grid (value double, lln double, uln double, baseline_value double, high boolean)"
+    )
     con.executemany("insert into grid values (?, ?, ?, ?, ?)", grid)
     checked = 0
     for row in reference:
         conditional = "baseline_range_indicator" in row["grade_if"]
         clause = "high = true" if "= 'HIGH'" in row["grade_if"] else "high = false"
         # the reference's own condition, evaluated by DuckDB as written
-        expr = row["grade_if"].replace("baseline_range_indicator <> 'HIGH'", "not high").replace(
-            "baseline_range_indicator = 'HIGH'", "high")
+        expr = (
+            row["grade_if"]
+            .replace("baseline_range_indicator <> 'HIGH'", "not high")
+            .replace("baseline_range_indicator = 'HIGH'", "high")
+        )
         expected = con.execute(f"select {expr} from grid order by rowid").fetchall()
         rows = [r for r in seed if r["term"] == row["term"] and r["grade"] == row["grade"]]
         assert rows, f"seed lacks {row['term']} grade {row['grade']}"
@@ -67,6 +118,8 @@ def test_seed_matches_reference_conditions():
         for point, (truth,) in zip(grid, expected, strict=True):
             value, lln, uln, base, high = point
             got = any(_seed_holds(c, value, lln, uln, base, high) for c in clauses.values())
-            assert got == bool(truth), f"{row['term']} grade {row['grade']} at {point}: seed {got}, NCI {truth}"
+            assert got == bool(truth), (
+                f"{row['term']} grade {row['grade']} at {point}: seed {got}, NCI {truth}"
+            )
             checked += 1
     assert checked > 10_000

@@ -81,7 +81,8 @@ def test_dim_patient_treatment_and_history(marts) -> None:
     # P10's only cycle is 8 MBq of 225Ac: no lutetium GBq to sum, one actinium cycle of 8 MBq.
     assert got["P10"][:4] == (1, 1, None, None)
     actinium = marts.execute(
-        "select n_actinium_cycles, cumulative_activity_225ac_mbq from marts.dim_patient where patient_id = 'P10'"
+        "select n_actinium_cycles, cumulative_activity_225ac_mbq from marts.dim_patient "
+        "where patient_id = 'P10'"
     ).fetchone()
     assert actinium[0] == 1 and actinium[1] == pytest.approx(8.0)
 

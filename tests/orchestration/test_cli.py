@@ -18,7 +18,9 @@ def _rlt(*args: str) -> subprocess.CompletedProcess[str]:
 def test_sql_opens_the_published_warehouse_read_only(refreshed):
     with duckdb.connect(str(refreshed.published), read_only=True) as con:
         expected = con.execute("select count(*) from marts.dim_patient").fetchone()[0]
-    done = _rlt("sql", "--warehouse", str(refreshed.published), "-c", "select count(*) from marts.dim_patient")
+    done = _rlt(
+        "sql", "--warehouse", str(refreshed.published), "-c", "select count(*) from marts.dim_patient"
+    )
     assert done.returncode == 0, done.stderr
     assert str(expected) in done.stdout
     write = _rlt("sql", "--warehouse", str(refreshed.published), "-c", "create table marts.x as select 1")
