@@ -23,7 +23,11 @@ matplotlib.use("Agg")
 import duckdb  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+# One rounding rule for the whole report: the one analysis.table1 prints with (halves up, `13 (72.2)`).
+from orchestration.analysis.formatting import format_count_percent, format_fixed  # noqa: E402
 
 MISSING = "–"
 
@@ -59,16 +63,20 @@ CTCAE_TERM_ORDER: tuple[str, ...] = (
 )
 ANALYTE_LABELS: dict[str, str] = {
     "hemoglobin": "Hemoglobin [g/dL]",
-    "wbc": "WBC [10^9/L]",
-    "platelets": "Platelets [10^9/L]",
-    "neutrophils": "Neutrophils [10^9/L]",
-    "lymphocytes": "Lymphocytes [10^9/L]",
+    "wbc": "WBC [10⁹/L]",
+    "platelets": "Platelets [10⁹/L]",
+    "neutrophils": "Neutrophils [10⁹/L]",
+    "lymphocytes": "Lymphocytes [10⁹/L]",
     "creatinine": "Creatinine [mg/dL]",
     "egfr": "eGFR [mL/min/1.73 m²]",
     "alp": "ALP [U/L]",
     "psa": "PSA [ng/mL]",
 }
+# Decimals a clinician reads lab values with (the paper: Hb 10.6 g/dL, platelets 215, eGFR 78).
+ANALYTE_DECIMALS: dict[str, int] = {"hemoglobin": 1, "wbc": 1, "platelets": 0, "egfr": 0}
 WATERFALL_CAP_PCT = 100.0
+# Up to this many capped bars each gets its value printed; beyond, the labels would overlap.
+WATERFALL_MAX_CAP_LABELS = 8
 
 
 # ---------------------------------------------------------------------------------------------- access
@@ -86,6 +94,15 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     row = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def column_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = ?",
+        [schema, table, column],
     ).fetchone()
     return bool(row and row[0])
 
@@ -115,8 +132,13 @@ def fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return format_fixed(value, digits)
     return str(value)
+
+
+def fmt_int(value: Any) -> str:
+    """A count with thousands separators (`81,586`), as the refresh summary prints it."""
+    return MISSING if is_missing(value) else f"{int(value):,}"
 
 
 def fmt_p(p: Any) -> str:
@@ -126,7 +148,8 @@ def fmt_p(p: Any) -> str:
 
 
 def fmt_pct(count: int, total: int) -> str:
-    return f"{count} ({100.0 * count / total:.1f})" if total else f"{count} ({MISSING})"
+    """`13 (72.2)`, exactly as analysis.table1 prints n (%); `–` for an empty denominator."""
+    return format_count_percent(int(count), int(total))
 
 
 def fmt_mean_sd_range(mean: Any, sd: Any, lo: Any, hi: Any, digits: int = 1) -> str:
@@ -137,7 +160,7 @@ def fmt_mean_sd_range(mean: Any, sd: Any, lo: Any, hi: Any, digits: int = 1) -> 
 
 def fmt_median_ci(median: Any, lower: Any, upper: Any, digits: int = 1) -> str:
     def one(v: Any) -> str:
-        return "not reached" if is_missing(v) else f"{v:.{digits}f}"
+        return "not reached" if is_missing(v) else format_fixed(float(v), digits)
 
     text = "not reached" if is_missing(median) else f"{one(median)} months"
     return f"{text} (95 % CI {one(lower)}–{one(upper)})"
@@ -170,21 +193,33 @@ def html_table(
     return "".join(parts)
 
 
-def grouped_table(
-    columns: Sequence[str], groups: Sequence[tuple[str, Sequence[Sequence[Any]]]], caption: str | None = None
+def table1_html(
+    rows: Sequence[dict[str, Any]], caption: str | None = None, group_rows: bool = True,
+    columns: Sequence[str] = ("Characteristic", "Value"),
 ) -> str:
-    """A table with section header rows (Table 1 style); all text escaped."""
+    """analysis.table1 rows (section, characteristic, statistic, indent) as printed, all text escaped.
+
+    With `group_rows` each section opens with a header row (Table 1 style); `indent` > 0 marks a sub-row
+    (e.g. Abiraterone under NAAD) and is drawn indented.
+    """
     parts = ['<table class="report-table table1">']
     if caption:
         parts.append(f"<caption>{esc(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f'<th scope="col">{esc(c)}</th>' for c in columns) + "</tr></thead>")
     parts.append("<tbody>")
-    for title, body in groups:
+    section = object()
+    for r in rows:
+        if group_rows and r["section"] != section:
+            section = r["section"]
+            parts.append(
+                f'<tr class="group"><th colspan="{len(columns)}" scope="rowgroup">{esc(section)}</th></tr>'
+            )
+        indent = int(r.get("indent") or 0)
+        label_class = f' class="indent{min(indent, 3)}"' if indent > 0 else ""
         parts.append(
-            f'<tr class="group"><th colspan="{len(columns)}" scope="rowgroup">{esc(title)}</th></tr>'
+            f"<tr><td{label_class}>{esc(r['characteristic'])}</td>"
+            f'<td class="num">{esc(r["statistic"])}</td></tr>'
         )
-        for row in body:
-            parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
 
@@ -231,26 +266,38 @@ def png_data_uri(png: bytes) -> str:
 
 
 def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis: str) -> Figure:
-    """Waterfall of PSA change (%), sorted descending; bars above the cap are drawn at the cap and marked."""
+    """Waterfall of PSA change (%), sorted descending; bars above the cap are drawn at the cap and marked.
+
+    Drawn as one bar collection so that ~1,000 patients stay a solid, legible silhouette (per-bar
+    outlines would turn into stripes). Capped bars get their value printed when there are few of them;
+    with many, a ▲ over each and one label with their number and the largest value.
+    """
     order = sorted(range(len(changes)), key=lambda i: changes[i], reverse=True)
+    values = [float(changes[i]) for i in order]
+    colours = [RESPONSE_COLOURS.get(categories[i], "#666666") for i in order]
+    n = len(values)
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    xs = list(range(len(order)))
-    capped_any = False
-    for x, i in zip(xs, order, strict=True):
-        value = changes[i]
-        shown = min(value, WATERFALL_CAP_PCT)
-        ax.bar(x, shown, color=RESPONSE_COLOURS.get(categories[i], "#666666"), width=0.8)
-        if value > WATERFALL_CAP_PCT:
-            capped_any = True
+    xs = list(range(n))
+    shown = [min(v, WATERFALL_CAP_PCT) for v in values]
+    ax.bar(xs, shown, color=colours, width=0.8 if n <= 100 else 1.0, linewidth=0)
+    capped = [(x, v) for x, v in zip(xs, values, strict=True) if v > WATERFALL_CAP_PCT]
+    top = WATERFALL_CAP_PCT + 5
+    if capped:
+        ax.plot([x for x, _ in capped], [WATERFALL_CAP_PCT + 3] * len(capped), linestyle="none", marker="^",
+                markersize=4 if n > 100 else 6, color="#b2182b")
+        if len(capped) <= WATERFALL_MAX_CAP_LABELS and n <= 60:
+            for x, v in capped:
+                ax.annotate(f"{v:.0f} %", (x, WATERFALL_CAP_PCT + 6), ha="center", va="bottom", fontsize=7,
+                            rotation=90)
+            top = WATERFALL_CAP_PCT + 40
+        else:
             ax.annotate(
-                f"▲ {value:.0f} %",
-                (x, shown),
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                xytext=(0, 2),
-                textcoords="offset points",
+                f"▲ {len(capped)} patients above +{WATERFALL_CAP_PCT:.0f} % (capped; largest "
+                f"+{max(v for _, v in capped):.0f} %)",
+                (capped[-1][0] + max(n * 0.02, 1), WATERFALL_CAP_PCT - 2), ha="left", va="top", fontsize=8,
+                color="#b2182b",
             )
+            top = WATERFALL_CAP_PCT + 10
     ax.axhline(-50, color="#1b7837", linestyle="--", linewidth=1)
     ax.axhline(25, color="#b2182b", linestyle="--", linewidth=1)
     ax.axhline(0, color="black", linewidth=0.8)
@@ -266,12 +313,10 @@ def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis:
             annotation_clip=False,
         )
     ax.set_xticks([])
-    ax.set_xlim(-0.7, max(len(xs), 1) - 0.3)
-    ax.set_ylim(-105, WATERFALL_CAP_PCT + (18 if capped_any else 5))
+    ax.set_xlim(-0.7, max(n, 1) - 0.3)
+    ax.set_ylim(-105, top)
     ax.set_ylabel(f"PSA change from baseline [%] ({basis})")
-    ax.set_xlabel("Patients (sorted by PSA change)")
-    from matplotlib.patches import Patch
-
+    ax.set_xlabel(f"Patients, n = {n} (sorted by PSA change)")
     handles = [Patch(color=c, label=k) for k, c in RESPONSE_COLOURS.items() if k in set(categories)]
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
@@ -280,15 +325,30 @@ def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis:
     return fig
 
 
+def risk_table_step(max_months: float) -> float:
+    """Months between number-at-risk columns: the warehouse's 3-month grid, thinned on long follow-up so
+    that the numbers never collide (at most ~13 columns on an 8-inch figure)."""
+    for step in (3.0, 6.0, 12.0, 24.0):
+        if max_months / step <= 12:
+            return step
+    return 48.0
+
+
+def _on_grid(months: float, step: float) -> bool:
+    return abs(months / step - round(months / step)) < 1e-9
+
+
 def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], endpoint_label: str) -> Figure:
-    """KM step curve with its 95 % CI band, censor marks and the number-at-risk table under it.
+    """KM step curve with its 95 % CI band, censor marks and the number-at-risk table under its axis.
 
     `curve` rows: time_months, survival, ci_lower, ci_upper, censored (sorted by time);
-    `risk` rows: time_months, at_risk (the warehouse's 3-month grid).
+    `risk` rows: time_months, at_risk (the warehouse's 3-month grid). The at-risk numbers sit exactly
+    under the time axis' ticks (shared x axis).
     """
-    fig, (ax, ax_risk) = plt.subplots(
-        2, 1, figsize=(8, 4.8), gridspec_kw={"height_ratios": [4, 1]}, sharex=True
-    )
+    fig = plt.figure(figsize=(8, 5.0))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 1], hspace=0.5)
+    ax = fig.add_subplot(grid[0])
+    ax_risk = fig.add_subplot(grid[1], sharex=ax)
     times = [float(r["time_months"]) for r in curve]
     surv = [float(r["survival"]) for r in curve]
     low = [float(r["ci_lower"]) if not is_missing(r["ci_lower"]) else float("nan") for r in curve]
@@ -302,25 +362,26 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     ax.fill_between(t_ext, lo_ext, hi_ext, step="post", color="#2166ac", alpha=0.18, label="95 % CI")
     cens_t = [float(r["time_months"]) for r in curve if (r.get("censored") or 0) > 0]
     cens_s = [float(r["survival"]) for r in curve if (r.get("censored") or 0) > 0]
-    ax.plot(cens_t, cens_s, linestyle="none", marker="|", markersize=9, color="#2166ac", label="Censored")
+    ax.plot(cens_t, cens_s, linestyle="none", marker="|", markersize=8, markeredgewidth=1.0, color="#2166ac",
+            label="Censored")
     ax.set_ylim(0, 1.03)
-    ax.set_ylabel(f"{endpoint_label} probability")
+    ax.set_ylabel(f"{endpoint_label}\nprobability")
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
+    ax.set_xlabel("Months since first RLT cycle")
 
+    step = risk_table_step(max_t)
+    shown = [r for r in risk if _on_grid(float(r["time_months"]), step)]
+    ticks = [float(r["time_months"]) for r in shown] or [0.0]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(-0.02 * max_t, max_t * 1.04)
+    for r in shown:
+        ax_risk.text(float(r["time_months"]), 0.5, str(r["at_risk"]), ha="center", va="center", fontsize=8)
     ax_risk.set_ylim(0, 1)
-    ax_risk.set_yticks([])
-    for r in risk:
-        ax_risk.text(float(r["time_months"]), 0.45, str(r["at_risk"]), ha="center", va="center", fontsize=8)
+    ax_risk.axis("off")
     ax_risk.set_title("Number at risk", fontsize=8, loc="left")
-    ax_risk.spines[["top", "right", "left"]].set_visible(False)
-    ax_risk.set_xlabel("Months since first RLT cycle")
-    grid = [float(r["time_months"]) for r in risk]
-    if grid:
-        ax_risk.set_xticks(grid)
-    ax_risk.set_xlim(-0.02 * max_t, max_t * 1.04)
-    fig.tight_layout()
     return fig
 
 

@@ -29,21 +29,72 @@ _TXT = "VARCHAR"
 # Column types of every analysis table, in column order (the public interface of warehouse-contract.md
 # plus km_risk_table and Table 1's row_order / indent / percent).
 ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
-    "km_curve": [("cohort", _TXT), ("endpoint", _TXT), ("time_months", _DBL), ("survival", _DBL),
-                 ("ci_lower", _DBL), ("ci_upper", _DBL), ("at_risk", _INT), ("events", _INT),
-                 ("censored", _INT)],
-    "km_risk_table": [("cohort", _TXT), ("endpoint", _TXT), ("time_months", _DBL), ("at_risk", _INT),
-                      ("cum_events", _INT), ("cum_censored", _INT)],
-    "km_summary": [("cohort", _TXT), ("endpoint", _TXT), ("n", _INT), ("events", _INT),
-                   ("median_months", _DBL), ("median_ci_lower", _DBL), ("median_ci_upper", _DBL),
-                   ("ci_method", _TXT)],
+    "km_curve": [
+        ("cohort", _TXT),
+        ("endpoint", _TXT),
+        ("time_months", _DBL),
+        ("survival", _DBL),
+        ("ci_lower", _DBL),
+        ("ci_upper", _DBL),
+        ("at_risk", _INT),
+        ("events", _INT),
+        ("censored", _INT),
+    ],
+    "km_risk_table": [
+        ("cohort", _TXT),
+        ("endpoint", _TXT),
+        ("time_months", _DBL),
+        ("at_risk", _INT),
+        ("cum_events", _INT),
+        ("cum_censored", _INT),
+    ],
+    "km_summary": [
+        ("cohort", _TXT),
+        ("endpoint", _TXT),
+        ("n", _INT),
+        ("events", _INT),
+        ("median_months", _DBL),
+        ("median_ci_lower", _DBL),
+        ("median_ci_upper", _DBL),
+        ("ci_method", _TXT),
+    ],
     "lab_before_after": [("cohort", _TXT), ("analyte", _TXT), ("n_pairs", _INT)]
     + [(c, _DBL) for c in PAIRED_COLUMNS if c != "n_pairs"],
-    "cohort_comparison": [("cohort_a", _TXT), ("cohort_b", _TXT), ("endpoint", _TXT),
-                          ("logrank_statistic", _DBL), ("p_logrank", _DBL)],
-    "table1": [("cohort", _TXT), ("row_order", _INT), ("section", _TXT), ("characteristic", _TXT),
-               ("indent", _INT), ("statistic", _TXT), ("value_numeric", _DBL), ("percent", _DBL),
-               ("n", _INT)],
+    "cohort_comparison": [
+        ("cohort_a", _TXT),
+        ("cohort_b", _TXT),
+        ("endpoint", _TXT),
+        ("logrank_statistic", _DBL),
+        ("p_logrank", _DBL),
+    ],
+    "psa_response_summary": [
+        ("cohort", _TXT),
+        ("response_basis", _TXT),
+        ("n", _INT),
+        ("n_pr", _INT),
+        ("n_sd", _INT),
+        ("n_pd", _INT),
+        ("n_not_evaluable", _INT),
+        ("n_psa50", _INT),
+        ("n_psa90", _INT),
+        ("n_with_change", _INT),
+        ("mean_change_pct", _DBL),
+        ("sd_change_pct", _DBL),
+        ("median_change_pct", _DBL),
+        ("min_change_pct", _DBL),
+        ("max_change_pct", _DBL),
+    ],
+    "table1": [
+        ("cohort", _TXT),
+        ("row_order", _INT),
+        ("section", _TXT),
+        ("characteristic", _TXT),
+        ("indent", _INT),
+        ("statistic", _TXT),
+        ("value_numeric", _DBL),
+        ("percent", _DBL),
+        ("n", _INT),
+    ],
 }
 
 
@@ -59,6 +110,7 @@ def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "cohort_comparison": cohort_comparison(cohorts, survival, _members(con)),
         "lab_before_after": lab_before_after(cohorts, _lab_pairs(con)),
         "table1": table1(cohorts, _patients(con), _cycles(con)),
+        "psa_response_summary": psa_response_summary(cohorts, _psa_responses(con)),
     }
     counts: dict[str, int] = {}
     con.execute("begin transaction")
@@ -91,11 +143,18 @@ def survival_tables(cohorts: list[str], survival: pd.DataFrame) -> dict[str, pd.
             median = median_survival(curve)
             for frame, out in ((curve, curves), (risk, risks)):
                 out.append(frame.assign(cohort=cohort, endpoint=endpoint))
-            summaries.append({
-                "cohort": cohort, "endpoint": endpoint, "n": int(durations.size), "events": int(events.sum()),
-                "median_months": median.median, "median_ci_lower": median.ci_lower,
-                "median_ci_upper": median.ci_upper, "ci_method": CI_METHOD,
-            })
+            summaries.append(
+                {
+                    "cohort": cohort,
+                    "endpoint": endpoint,
+                    "n": int(durations.size),
+                    "events": int(events.sum()),
+                    "median_months": median.median,
+                    "median_ci_lower": median.ci_lower,
+                    "median_ci_upper": median.ci_upper,
+                    "ci_method": CI_METHOD,
+                }
+            )
     return {
         "km_curve": _concat(curves, ["cohort", "endpoint", *KM_CURVE_COLUMNS]),
         "km_risk_table": _concat(risks, ["cohort", "endpoint", *RISK_TABLE_COLUMNS]),
@@ -116,11 +175,57 @@ def cohort_comparison(
             if ga is None or gb is None:
                 stat, p = None, None
             else:
-                stat, p = logrank(ga["time_months"].to_numpy(float), ga["event"].to_numpy(bool),
-                                  gb["time_months"].to_numpy(float), gb["event"].to_numpy(bool))
-            rows.append({"cohort_a": a, "cohort_b": b, "endpoint": endpoint,
-                         "logrank_statistic": stat, "p_logrank": p})
+                stat, p = logrank(
+                    ga["time_months"].to_numpy(float),
+                    ga["event"].to_numpy(bool),
+                    gb["time_months"].to_numpy(float),
+                    gb["event"].to_numpy(bool),
+                )
+            rows.append(
+                {
+                    "cohort_a": a,
+                    "cohort_b": b,
+                    "endpoint": endpoint,
+                    "logrank_statistic": stat,
+                    "p_logrank": p,
+                }
+            )
     return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["cohort_comparison"]])
+
+
+def psa_response_summary(cohorts: list[str], responses: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort: response category counts, PSA50/90, and the PSA change (on the response basis dbt
+    used) as mean ± SD (sample SD), median and range over patients with a change.
+
+    `responses`: cohort, response_basis, response_category, psa50, psa90, response_change_pct.
+    """
+    groups = {c: g for c, g in responses.groupby("cohort", sort=False)}
+    rows = []
+    for cohort in cohorts:
+        g = groups.get(cohort, responses.iloc[0:0])
+        change = g["response_change_pct"].dropna().to_numpy(float)
+        categories = g["response_category"].value_counts()
+        bases = g["response_basis"].dropna().unique()
+        rows.append(
+            {
+                "cohort": cohort,
+                "response_basis": str(bases[0]) if len(bases) == 1 else None,
+                "n": len(g),
+                "n_pr": int(categories.get("PR", 0)),
+                "n_sd": int(categories.get("SD", 0)),
+                "n_pd": int(categories.get("PD", 0)),
+                "n_not_evaluable": int(categories.get("not_evaluable", 0)),
+                "n_psa50": int(g["psa50"].fillna(False).astype(bool).sum()),
+                "n_psa90": int(g["psa90"].fillna(False).astype(bool).sum()),
+                "n_with_change": int(change.size),
+                "mean_change_pct": float(change.mean()) if change.size else None,
+                "sd_change_pct": float(change.std(ddof=1)) if change.size > 1 else None,
+                "median_change_pct": float(np.median(change)) if change.size else None,
+                "min_change_pct": float(change.min()) if change.size else None,
+                "max_change_pct": float(change.max()) if change.size else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["psa_response_summary"]])
 
 
 def lab_before_after(cohorts: list[str], pairs: pd.DataFrame) -> pd.DataFrame:
@@ -189,10 +294,13 @@ def _lab_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _patients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    present = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = 'marts' and table_name = 'dim_patient'"
-    ).fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'dim_patient'"
+        ).fetchall()
+    }
     missing = [c for c in PATIENT_COLUMNS if c not in present]
     if missing:
         raise KeyError(f"marts.dim_patient lacks Table 1 columns: {', '.join(missing)}")
@@ -200,6 +308,15 @@ def _patients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql(
         f"select m.cohort, {columns}"
         " from marts.cohort_membership m join marts.dim_patient p using (patient_id)"
+    ).df()
+
+
+def _psa_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.sql(
+        """
+        select m.cohort, r.response_basis, r.response_category, r.psa50, r.psa90, r.response_change_pct
+        from marts.cohort_membership m join marts.fct_psa_response r using (patient_id)
+        """
     ).df()
 
 

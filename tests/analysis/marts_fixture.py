@@ -7,20 +7,66 @@ from __future__ import annotations
 
 import duckdb
 
-PRIORS = ["prostatectomy", "radiotherapy", "adt", "abiraterone", "enzalutamide", "apalutamide",
-          "darolutamide", "docetaxel", "cabazitaxel", "radium223", "parp_inhibitor", "other", "naad",
-          "chemotherapy", "cabazitaxel_2nd_line"]
+PRIORS = [
+    "prostatectomy",
+    "radiotherapy",
+    "adt",
+    "abiraterone",
+    "enzalutamide",
+    "apalutamide",
+    "darolutamide",
+    "docetaxel",
+    "cabazitaxel",
+    "radium223",
+    "parp_inhibitor",
+    "other",
+    "naad",
+    "chemotherapy",
+    "cabazitaxel_2nd_line",
+]
 METS = ["bone", "bone_diffuse", "lymph_node", "liver", "lung", "brain", "spinal", "other_visceral", "other"]
 
 # patient, age, alp, hb, psa, ecog, n_cycles, n_series, cumulative GBq, true priors, true metastases
 PATIENTS = [
-    ("P1", 70, 273.0, 9.1, 305.0, 3, 2, 1, 14.0, {"prostatectomy", "adt", "naad", "abiraterone"},
-     {"bone", "bone_diffuse", "lymph_node"}),
-    ("P2", 47, 77.0, 14.0, 3.21, 3, 1, 1, 6.0, {"adt", "naad", "enzalutamide", "chemotherapy", "docetaxel"},
-     {"bone", "liver", "spinal"}),
-    ("P3", 84, 1576.0, 5.0, 5683.0, 3, 5, 2, 37.5,
-     {"adt", "chemotherapy", "docetaxel", "cabazitaxel", "cabazitaxel_2nd_line"},
-     {"bone", "bone_diffuse", "lung"}),
+    (
+        "P1",
+        70,
+        273.0,
+        9.1,
+        305.0,
+        3,
+        2,
+        1,
+        14.0,
+        {"prostatectomy", "adt", "naad", "abiraterone"},
+        {"bone", "bone_diffuse", "lymph_node"},
+    ),
+    (
+        "P2",
+        47,
+        77.0,
+        14.0,
+        3.21,
+        3,
+        1,
+        1,
+        6.0,
+        {"adt", "naad", "enzalutamide", "chemotherapy", "docetaxel"},
+        {"bone", "liver", "spinal"},
+    ),
+    (
+        "P3",
+        84,
+        1576.0,
+        5.0,
+        5683.0,
+        3,
+        5,
+        2,
+        37.5,
+        {"adt", "chemotherapy", "docetaxel", "cabazitaxel", "cabazitaxel_2nd_line"},
+        {"bone", "bone_diffuse", "lung"},
+    ),
     ("P4", 60, None, 13.5, 10.0, 0, 4, 1, 28.0, {"adt"}, {"lymph_node"}),
     ("P5", 65, 100.0, 12.0, 20.0, 1, 3, 1, 21.0, set(), {"bone"}),
     ("P6", 66, 120.0, 15.0, None, 2, 2, 1, 14.0, set(), set()),
@@ -28,10 +74,18 @@ PATIENTS = [
 CYCLES = {"P1": [7.0, 7.0], "P2": [6.0], "P3": [7.5] * 5, "P4": [7.0] * 4, "P5": [7.0] * 3, "P6": [7.0] * 2}
 # patient, endpoint, days, event
 SURVIVAL = [
-    ("P1", "os", 61, True), ("P2", "os", 122, True), ("P3", "os", 183, False),
-    ("P4", "os", 400, False), ("P5", "os", 500, False), ("P6", "os", 600, False),
-    ("P1", "pfs", 30, True), ("P2", "pfs", 61, True), ("P3", "pfs", 91, True),
-    ("P4", "pfs", 100, True), ("P5", "pfs", 200, False), ("P6", "pfs", 300, True),
+    ("P1", "os", 61, True),
+    ("P2", "os", 122, True),
+    ("P3", "os", 183, False),
+    ("P4", "os", 400, False),
+    ("P5", "os", 500, False),
+    ("P6", "os", 600, False),
+    ("P1", "pfs", 30, True),
+    ("P2", "pfs", 61, True),
+    ("P3", "pfs", 91, True),
+    ("P4", "pfs", 100, True),
+    ("P5", "pfs", 200, False),
+    ("P6", "pfs", 300, True),
 ]
 # patient, term, source, analyte, baseline_value, post_value_paired
 TOXICITY = [
@@ -43,8 +97,21 @@ TOXICITY = [
     ("P1", "Creatinine increased", "lab", "creatinine", 1.0, 1.4),
     ("P5", "Platelet count decreased", "lab", "platelets", 200.0, 150.0),
 ]
-COHORTS = {"all": ["P1", "P2", "P3", "P4", "P5", "P6"], "ecog_3": ["P1", "P2", "P3"],
-           "ecog_0_2": ["P4", "P5", "P6"], "empty": []}
+# patient, response_category, psa50, psa90, response_change_pct (best basis); P6 has no baseline PSA
+PSA_RESPONSES = [
+    ("P1", "PR", True, False, -60.0),
+    ("P2", "PD", False, False, 40.0),
+    ("P3", "SD", False, False, 10.0),
+    ("P4", "PR", True, True, -95.0),
+    ("P5", "SD", False, False, -20.0),
+    ("P6", "not_evaluable", None, None, None),
+]
+COHORTS = {
+    "all": ["P1", "P2", "P3", "P4", "P5", "P6"],
+    "ecog_3": ["P1", "P2", "P3"],
+    "ecog_0_2": ["P4", "P5", "P6"],
+    "empty": [],
+}
 
 
 def tiny_marts() -> duckdb.DuckDBPyConnection:
@@ -80,13 +147,20 @@ def tiny_marts() -> duckdb.DuckDBPyConnection:
         " time_months double, event boolean, event_type varchar)"
     )
     for pid, endpoint, days, event in SURVIVAL:
-        con.execute("insert into marts.fct_survival values (?, ?, ?, ?, ?, ?)",
-                    [pid, endpoint, days, days / 30.4375, event, "death" if event else "censored"])
+        con.execute(
+            "insert into marts.fct_survival values (?, ?, ?, ?, ?, ?)",
+            [pid, endpoint, days, days / 30.4375, event, "death" if event else "censored"],
+        )
     con.execute(
         "create table marts.fct_toxicity (patient_id varchar, ctcae_term varchar, source varchar,"
         " analyte varchar, baseline_value double, post_value_paired double)"
     )
     con.executemany("insert into marts.fct_toxicity values (?, ?, ?, ?, ?, ?)", TOXICITY)
+    con.execute(
+        "create table marts.fct_psa_response (patient_id varchar, response_category varchar, psa50 boolean,"
+        " psa90 boolean, response_change_pct double, response_basis varchar)"
+    )
+    con.executemany("insert into marts.fct_psa_response values (?, ?, ?, ?, ?, 'best')", PSA_RESPONSES)
     con.execute(
         "create table marts.cohorts"
         " (cohort varchar, description varchar, definition varchar, n_patients integer)"

@@ -34,8 +34,15 @@ def test_row_counts(built):
     # km_curve: distinct times + time 0: all 7 + 7, ecog_3 4 + 4, ecog_0_2 4 + 4, empty none;
     # risk grid to max follow-up (600 d = 19.7 mo -> 7 points, 300 d -> 4, 183 d -> 3, 91 d -> 1);
     # table1: 35 fixed rows per cohort + ECOG rows (all 4, ecog_3 1, ecog_0_2 3, empty 0).
-    expected = {"km_summary": 8, "lab_before_after": 16, "cohort_comparison": 2, "km_curve": 30,
-                "km_risk_table": 7 + 4 + 3 + 1 + 7 + 4, "table1": 4 * 35 + 4 + 1 + 3}
+    expected = {
+        "km_summary": 8,
+        "psa_response_summary": 4,
+        "lab_before_after": 16,
+        "cohort_comparison": 2,
+        "km_curve": 30,
+        "km_risk_table": 7 + 4 + 3 + 1 + 7 + 4,
+        "table1": 4 * 35 + 4 + 1 + 3,
+    }
     assert counts == expected
     for table, n in expected.items():
         assert con.execute(f"select count(*) from analysis.{table}").fetchone()[0] == n
@@ -46,42 +53,64 @@ def test_columns_are_the_contract_ones(con):
         got = [r[0] for r in con.execute(f"describe analysis.{table}").fetchall()]
         assert got == [c for c, _ in columns]
     assert [c for c, _ in ANALYSIS_TABLES["km_summary"]] == [
-        "cohort", "endpoint", "n", "events", "median_months", "median_ci_lower", "median_ci_upper",
-        "ci_method"]
+        "cohort",
+        "endpoint",
+        "n",
+        "events",
+        "median_months",
+        "median_ci_lower",
+        "median_ci_upper",
+        "ci_method",
+    ]
 
 
 def test_km_summary(con):
     # R: survfit(Surv(c(61,122,183)/30.4375, c(1,1,0)) ~ 1, conf.type="log-log"); quantile(f, .5)
     # -> 4.0082135523614 (= 122 / 30.4375), lower 2.0041067761807, upper NA.
-    row = _one(con, "select n, events, median_months, median_ci_lower, median_ci_upper, ci_method"
-                    " from analysis.km_summary where cohort = 'ecog_3' and endpoint = 'os'")
+    row = _one(
+        con,
+        "select n, events, median_months, median_ci_lower, median_ci_upper, ci_method"
+        " from analysis.km_summary where cohort = 'ecog_3' and endpoint = 'os'",
+    )
     assert row[:2] == (3, 2)
     assert row[2] == pytest.approx(122 / 30.4375)
     assert row[3] == pytest.approx(61 / 30.4375)
     assert row[4] is None and row[5] == "log-log"
     # PFS of ecog_3: all three progress (30, 61, 91 d); R: median 61/30.4375, lower 0.985626283367556.
-    row = _one(con, "select median_months, median_ci_lower, median_ci_upper from analysis.km_summary"
-                    " where cohort = 'ecog_3' and endpoint = 'pfs'")
+    row = _one(
+        con,
+        "select median_months, median_ci_lower, median_ci_upper from analysis.km_summary"
+        " where cohort = 'ecog_3' and endpoint = 'pfs'",
+    )
     assert row[0] == pytest.approx(61 / 30.4375) and row[1] == pytest.approx(30 / 30.4375)
     assert row[2] is None
     # No death among ecog_0_2; nobody in `empty`.
-    assert _one(con, "select n, events, median_months, median_ci_lower, median_ci_upper"
-                     " from analysis.km_summary where cohort = 'ecog_0_2' and endpoint = 'os'"
-                ) == (3, 0, None, None, None)
-    assert _one(con, "select n, events, median_months from analysis.km_summary"
-                     " where cohort = 'empty' and endpoint = 'pfs'") == (0, 0, None)
+    assert _one(
+        con,
+        "select n, events, median_months, median_ci_lower, median_ci_upper"
+        " from analysis.km_summary where cohort = 'ecog_0_2' and endpoint = 'os'",
+    ) == (3, 0, None, None, None)
+    assert _one(
+        con,
+        "select n, events, median_months from analysis.km_summary"
+        " where cohort = 'empty' and endpoint = 'pfs'",
+    ) == (0, 0, None)
 
 
 def test_km_curve_and_risk_table(con):
-    rows = con.execute("select time_months * 30.4375, survival, at_risk, events, censored"
-                       " from analysis.km_curve where cohort = 'ecog_3' and endpoint = 'os'"
-                       " order by time_months").fetchall()
+    rows = con.execute(
+        "select time_months * 30.4375, survival, at_risk, events, censored"
+        " from analysis.km_curve where cohort = 'ecog_3' and endpoint = 'os'"
+        " order by time_months"
+    ).fetchall()
     assert [round(r[0], 6) for r in rows] == [0, 61, 122, 183]
     assert [r[1] for r in rows] == pytest.approx([1, 2 / 3, 1 / 3, 1 / 3])
     assert [r[2:] for r in rows] == [(3, 0, 0), (3, 1, 0), (2, 1, 0), (1, 0, 1)]
     # Grid 0, 3, 6 months (91.3 d, 182.6 d): at risk #(T >= t) = 3, 2, 1; events <= t: 0, 1, 2.
-    risk = con.execute("select time_months, at_risk, cum_events, cum_censored from analysis.km_risk_table"
-                       " where cohort = 'ecog_3' and endpoint = 'os' order by time_months").fetchall()
+    risk = con.execute(
+        "select time_months, at_risk, cum_events, cum_censored from analysis.km_risk_table"
+        " where cohort = 'ecog_3' and endpoint = 'os' order by time_months"
+    ).fetchall()
     assert risk == [(0.0, 3, 0, 0), (3.0, 2, 1, 0), (6.0, 1, 2, 0)]
     assert con.execute("select count(*) from analysis.km_curve where cohort = 'empty'").fetchone()[0] == 0
 
@@ -91,8 +120,10 @@ def test_cohort_comparison(con):
     # E = 0.5, V = 0.25) and 122 d (5 at risk, 3 in ecog_0_2, E = 0.6, V = 0.24): (0 - 1.1)^2 / 0.49 =
     # 2.469387755; R survdiff agrees, p = 0.116083133738655. PFS from R survdiff: 5.05166051660517,
     # p = 0.0246023499536417.
-    rows = con.execute("select cohort_a, cohort_b, endpoint, logrank_statistic, p_logrank"
-                       " from analysis.cohort_comparison order by endpoint").fetchall()
+    rows = con.execute(
+        "select cohort_a, cohort_b, endpoint, logrank_statistic, p_logrank"
+        " from analysis.cohort_comparison order by endpoint"
+    ).fetchall()
     assert [r[:3] for r in rows] == [("ecog_0_2", "ecog_3", "os"), ("ecog_0_2", "ecog_3", "pfs")]
     assert rows[0][3] == pytest.approx(1.21 / 0.49, rel=1e-9)
     assert rows[0][4] == pytest.approx(0.116083133738655, rel=1e-9)
@@ -105,26 +136,37 @@ def test_lab_before_after(con):
     # compared). Differences -1, -0.5, 0.5: t = -2/sqrt(7) = -0.755928946018454
     # (R t.test p 0.528595479208968), R shapiro.test p 0.636886845028963; Wilcoxon with tied |0.5|:
     # sign-flip enumeration of ranks {3, 1.5, 1.5}, T+ = 1.5, P(T <= 1.5) = 3/8 -> p = 0.75.
-    row = _one(con, "select n_pairs, mean_before, sd_before, min_before, max_before, mean_after, min_after,"
-                    " max_after, t_statistic, p_paired_t, p_shapiro_diff, p_wilcoxon"
-                    " from analysis.lab_before_after where cohort = 'ecog_3' and analyte = 'hemoglobin'")
+    row = _one(
+        con,
+        "select n_pairs, mean_before, sd_before, min_before, max_before, mean_after, min_after,"
+        " max_after, t_statistic, p_paired_t, p_shapiro_diff, p_wilcoxon"
+        " from analysis.lab_before_after where cohort = 'ecog_3' and analyte = 'hemoglobin'",
+    )
     assert row[:5] == (3, 10.0, 1.0, 9.0, 11.0)
     assert row[5] == pytest.approx(29 / 3) and row[6:8] == (8.0, 11.5)
     assert row[8] == pytest.approx(-0.755928946018454, rel=1e-9)
     assert row[9] == pytest.approx(0.528595479208968, rel=1e-9)
     assert row[10] == pytest.approx(0.636886845028963, rel=1e-6)
     assert row[11] == pytest.approx(0.75)
-    assert _one(con, "select n_pairs, mean_before, p_paired_t, p_wilcoxon from analysis.lab_before_after"
-                     " where cohort = 'ecog_3' and analyte = 'wbc'") == (0, None, None, None)
+    assert _one(
+        con,
+        "select n_pairs, mean_before, p_paired_t, p_wilcoxon from analysis.lab_before_after"
+        " where cohort = 'ecog_3' and analyte = 'wbc'",
+    ) == (0, None, None, None)
     # One platelet pair in ecog_0_2: means only; Wilcoxon of one non-zero difference is 1.
-    assert _one(con, "select n_pairs, mean_after, sd_after, p_paired_t, p_wilcoxon"
-                     " from analysis.lab_before_after where cohort = 'ecog_0_2' and analyte = 'platelets'"
-                ) == (1, 150.0, None, None, 1.0)
+    assert _one(
+        con,
+        "select n_pairs, mean_after, sd_after, p_paired_t, p_wilcoxon"
+        " from analysis.lab_before_after where cohort = 'ecog_0_2' and analyte = 'platelets'",
+    ) == (1, 150.0, None, None, 1.0)
 
 
 def _table1(con, cohort: str) -> dict[str, tuple]:
-    rows = con.execute("select characteristic, statistic, value_numeric, n, section from analysis.table1"
-                       " where cohort = ? order by row_order", [cohort]).fetchall()
+    rows = con.execute(
+        "select characteristic, statistic, value_numeric, n, section from analysis.table1"
+        " where cohort = ? order by row_order",
+        [cohort],
+    ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
 
@@ -153,21 +195,38 @@ def test_table1_ecog_3_by_hand(con):
         "select section from analysis.table1 where cohort = 'ecog_3' order by row_order"
     ).fetchall()
     order = list(dict.fromkeys(s[0] for s in sections))
-    assert order == ["Age", "ALP [U/L]", "Hemoglobin [g/dL]", "ECOG performance status, n (%)",
-                     "Prior therapies, n (%)", "PSA at baseline [ng/mL]", "Metastases, n (%)", "Treatment"]
+    assert order == [
+        "Age",
+        "ALP [U/L]",
+        "Hemoglobin [g/dL]",
+        "ECOG performance status, n (%)",
+        "Prior therapies, n (%)",
+        "PSA at baseline [ng/mL]",
+        "Metastases, n (%)",
+        "Treatment",
+    ]
     # Paper's PSA row format from P1–P3.
-    assert _one(con, "select statistic from analysis.table1 where cohort = 'ecog_3'"
-                     " and section = 'PSA at baseline [ng/mL]'") == ("305 (3.21–5683)",)
+    assert _one(
+        con,
+        "select statistic from analysis.table1 where cohort = 'ecog_3'"
+        " and section = 'PSA at baseline [ng/mL]'",
+    ) == ("305 (3.21–5683)",)
 
 
 def test_table1_missing_values_and_ecog_rows(con):
     t = _table1(con, "ecog_0_2")
     # ALP: P4 has none, so the median of 100 and 120 over n = 2.
-    assert _one(con, "select statistic, value_numeric, n from analysis.table1 where cohort = 'ecog_0_2'"
-                     " and section = 'ALP [U/L]'") == ("110 (100–120)", 110.0, 2)
+    assert _one(
+        con,
+        "select statistic, value_numeric, n from analysis.table1 where cohort = 'ecog_0_2'"
+        " and section = 'ALP [U/L]'",
+    ) == ("110 (100–120)", 110.0, 2)
     assert [t[v][0] for v in ("0", "1", "2")] == ["1 (33.3)"] * 3
-    assert _one(con, "select statistic, n from analysis.table1 where cohort = 'ecog_0_2'"
-                     " and section = 'PSA at baseline [ng/mL]'") == ("15 (10–20)", 2)
+    assert _one(
+        con,
+        "select statistic, n from analysis.table1 where cohort = 'ecog_0_2'"
+        " and section = 'PSA at baseline [ng/mL]'",
+    ) == ("15 (10–20)", 2)
 
 
 def test_empty_cohort_prints_dashes(con):
@@ -197,3 +256,28 @@ def test_missing_dim_patient_column_is_named_in_the_error():
     with pytest.raises(KeyError, match="prior_darolutamide"):
         build_analysis_tables(con)
     con.close()
+
+
+def test_psa_response_summary_by_hand(built):
+    con, _ = built
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select cohort, response_basis, n, n_pr, n_sd, n_pd, n_not_evaluable, n_psa50, n_psa90,"
+            " n_with_change, mean_change_pct, sd_change_pct, median_change_pct, min_change_pct,"
+            " max_change_pct"
+            " from analysis.psa_response_summary"
+        ).fetchall()
+    }
+    # ecog_3: changes -60, +40, +10 -> mean -10/3 = -3.333, median 10,
+    # SD = sqrt(((-56.667)^2 + 43.333^2 + 13.333^2) / 2) = sqrt((3211.1 + 1877.8 + 177.8) / 2) = 51.316
+    basis, n, pr, sd_, pd_, ne, p50, p90, n_change, mean, sd, median, lo, hi = rows["ecog_3"]
+    assert (basis, n, pr, sd_, pd_, ne, p50, p90, n_change) == ("best", 3, 1, 1, 1, 0, 1, 0, 3)
+    assert mean == pytest.approx(-10 / 3)
+    assert sd == pytest.approx(51.316, abs=1e-3)
+    assert (median, lo, hi) == (10.0, -60.0, 40.0)
+    # all: P6 is not evaluable and has no change; changes -60, 40, 10, -95, -20 -> median -20
+    assert rows["all"][1:9] == (6, 2, 2, 1, 1, 2, 1, 5)
+    assert rows["all"][11] == -20.0
+    # the empty cohort: counts 0, statistics NULL
+    assert rows["empty"][1:] == (0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None)

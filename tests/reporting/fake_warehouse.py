@@ -75,25 +75,51 @@ insert into marts.fct_rlt_cycle values
     ('P4', 1, 3, '2024-08-10', 'Lu-PSMA-617', 6.5, 61);
 
 create table analysis.table1 (cohort varchar, section varchar, characteristic varchar, statistic varchar,
-    value_numeric double, n integer, row_order integer);
+    value_numeric double, n integer, row_order integer, indent integer);
 insert into analysis.table1 values
-    ('all', 'Age', 'Median [years], (range)', '69 (58–81)', 69, 4, 1),
-    ('all', 'Age', 'Age ≥ 65 years, n (%)', '3 (75.0)', 3, 4, 2),
-    ('all', 'ECOG performance status, n (%)', '3', '2 (50.0)', 2, 4, 4),
-    ('all', 'ECOG performance status, n (%)', '1', '1 (25.0)', 1, 4, 3),
-    ('all', 'Metastases', 'Bone', '4 (100.0)', 4, 4, 5),
-    ('ecog_3', 'Age', 'Median [years], (range)', '69.5 (58–81)', 69.5, 2, 1),
-    ('ecog_0_2', 'Age', 'Median [years], (range)', '69 (66–72)', 69, 2, 1);
+    ('all', 'Age', 'Median [years], (range)', '69 (58–81)', 69, 4, 1, 0),
+    ('all', 'Age', 'Age ≥ 65 years, n (%)', '3 (75)', 3, 4, 2, 0),
+    ('all', 'ECOG performance status, n (%)', '3', '2 (50)', 2, 4, 4, 0),
+    ('all', 'ECOG performance status, n (%)', '1', '1 (25)', 1, 4, 3, 0),
+    ('all', 'Metastases', 'Bone', '4 (100)', 4, 4, 5, 0),
+    ('all', 'Metastases', '– diffuse', '2 (50)', 2, 4, 6, 1),
+    -- the Treatment section prints these rows as stored (deliberately not what the marts would give for
+    -- 'all', so a report recomputing them would fail the test)
+    ('all', 'Treatment', 'Cycles per patient, median (range)', '2.5 (1–4)', 2.5, 4, 7, 0),
+    ('all', 'Treatment', '1 cycle, n (%)', '1 (25)', 1, 4, 8, 1),
+    ('all', 'Treatment', '2 cycles, n (%)', '1 (25)', 1, 4, 9, 1),
+    ('all', 'Treatment', '3 cycles, n (%)', '1 (25)', 1, 4, 10, 1),
+    ('all', 'Treatment', '≥ 4 cycles, n (%)', '1 (25)', 1, 4, 11, 1),
+    ('all', 'Treatment', 'Activity per cycle [GBq], mean ± SD (range)', '6.6 ± 0.3 (6.0–7.0)', 6.6, 10,
+     12, 0),
+    ('all', 'Treatment', 'Cumulative activity [GBq], mean ± SD (range)', '16.5 ± 8.1 (7.0–26.0)', 16.5, 4,
+     13, 0),
+    ('all', 'Treatment', '> 1 series, n (%)', '9 (99)', 9, 4, 14, 0),
+    ('ecog_3', 'Age', 'Median [years], (range)', '69.5 (58–81)', 69.5, 2, 1, 0),
+    ('ecog_3', 'Treatment', 'Cycles per patient, median (range)', '3.5 (3–4)', 3.5, 2, 2, 0),
+    ('ecog_0_2', 'Age', 'Median [years], (range)', '69 (66–72)', 69, 2, 1, 0);
 
 create table marts.fct_psa_response (patient_id varchar, baseline_psa double, nadir_psa double,
     nadir_date date,
     best_psa_change_pct double, last_psa_change_pct double, psa_change_12w_pct double, response_basis varchar,
-    response_category varchar, psa50 boolean, psa90 boolean);
+    response_category varchar, psa50 boolean, psa90 boolean, response_change_pct double);
 insert into marts.fct_psa_response values
-    ('P1', 120, 24, '2024-03-01', -80, -70, -75, 'best', 'PR', true, false),
-    ('P2', 300, 270, '2024-04-01', -10, 5, -5, 'best', 'SD', false, false),
-    ('P3', 900, 900, '2024-03-10', 150, 180, 120, 'best', 'PD', false, false),
-    ('P4', null, null, null, null, null, null, 'best', 'not_evaluable', false, false);
+    ('P1', 120, 24, '2024-03-01', -80, -70, -75, 'best', 'PR', true, false, -80),
+    ('P2', 300, 270, '2024-04-01', -10, 5, -5, 'best', 'SD', false, false, -10),
+    ('P3', 900, 900, '2024-03-10', 150, 180, 120, 'best', 'PD', false, false, 150),
+    ('P4', null, null, null, null, null, null, 'best', 'not_evaluable', false, false, null);
+
+-- by hand from the rows above: all = changes -80, -10, 150 -> mean 20, SD 117.898, median -10;
+-- ecog_0_2 (P1, P2) = -80, -10 -> mean -45, SD 49.497; ecog_3 (P3, P4) = 150 alone
+create table analysis.psa_response_summary (cohort varchar, response_basis varchar, n integer,
+    n_pr integer, n_sd integer, n_pd integer, n_not_evaluable integer, n_psa50 integer, n_psa90 integer,
+    n_with_change integer, mean_change_pct double, sd_change_pct double, median_change_pct double,
+    min_change_pct double, max_change_pct double);
+insert into analysis.psa_response_summary values
+    ('all', 'best', 4, 1, 1, 1, 1, 1, 0, 3, 20.0, 117.898, -10.0, -80.0, 150.0),
+    ('ecog_3', 'best', 2, 0, 0, 1, 1, 0, 0, 1, 150.0, null, 150.0, 150.0, 150.0),
+    ('ecog_0_2', 'best', 2, 1, 1, 0, 0, 1, 0, 2, -45.0, 49.497, -45.0, -80.0, -10.0),
+    ('empty', null, 0, 0, 0, 0, 0, 0, 0, 0, null, null, null, null, null);
 
 create table marts.fct_survival (patient_id varchar, endpoint varchar, start_date date, end_date date,
     time_days integer, time_months double, event boolean, event_type varchar);

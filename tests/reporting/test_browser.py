@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,20 +65,27 @@ def console_errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
-@pytest.mark.parametrize(("cohort", "n_figures"), [("all", 4), ("ecog_0_2", 4), ("empty", 0)])
-def test_report_opens_without_errors_and_figures_have_size(
-    rendered: dict[str, Path], tmp_path: Path, cohort: str, n_figures: int
-) -> None:
-    page = rendered[cohort].read_text(encoding="utf-8")
-    probe = tmp_path / f"{cohort}.html"
+def probe_page(page: str, workdir: Path) -> dict[str, Any]:
+    """Open a copy of `page` (with PROBE) from disk; return its script errors, console errors and images."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    probe = workdir / "probe.html"
     probe.write_text(page.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
-    result = chromium(tmp_path, "--dump-dom", probe.as_uri())
+    result = chromium(workdir, "--dump-dom", probe.as_uri())
     assert result.returncode == 0, result.stderr[-2000:]
     found = re.search(r'<pre id="rlt-probe">(.*?)</pre>', result.stdout, re.S)
     assert found is not None, "the page did not finish loading"
     report = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    report["console"] = console_errors(result.stderr)
+    return report
+
+
+@pytest.mark.parametrize(("cohort", "n_figures"), [("all", 4), ("ecog_0_2", 4), ("empty", 0)])
+def test_report_opens_without_errors_and_figures_have_size(
+    rendered: dict[str, Path], tmp_path: Path, cohort: str, n_figures: int
+) -> None:
+    report = probe_page(rendered[cohort].read_text(encoding="utf-8"), tmp_path)
     assert report["errors"] == []
-    assert console_errors(result.stderr) == []
+    assert report["console"] == []
     assert len(report["images"]) == n_figures
     for image in report["images"]:
         assert image["complete"] and image["w"] > 0 and image["h"] > 0

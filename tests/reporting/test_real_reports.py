@@ -1,0 +1,161 @@
+"""The cohort reports the refresh rendered from a REAL warehouse (session fixture `refreshed`: 150 synthetic
+patients through ingestion, dbt and the statistics), checked against that warehouse's own tables.
+
+Every expected value is read from the warehouse with SQL written here (not through the report's helpers)
+and compared with what the HTML prints.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from orchestration.reporting import safe_file_stem
+from tests.reporting.test_cohort_report import SECTIONS, section, text
+
+RESPONSE_LABELS = {
+    "PR": "Partial response (PR, ≤ −50 %)",
+    "SD": "Stable disease (SD)",
+    "PD": "Progressive disease (PD, ≥ +25 %)",
+    "not_evaluable": "Not evaluable",
+}
+ENDPOINT_LABELS = {"pfs": "Progression-free survival", "os": "Overall survival"}
+
+
+def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def table_rows(fragment: str) -> list[tuple[str, str]]:
+    """(first cell, second cell) of each two-cell body row of a table, unescaped."""
+    return [
+        (html.unescape(a), html.unescape(b))
+        for a, b in re.findall(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", fragment)
+    ]
+
+
+def half_up(x: float, decimals: int = 1) -> str:
+    return str(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+@pytest.fixture(scope="module")
+def real(refreshed) -> dict[str, Any]:
+    warehouse = refreshed.published
+    cohorts = [c for (c,) in query(warehouse, "select cohort from marts.cohorts order by cohort")]
+    ((export_id, registry),) = query(
+        warehouse, "select export_id, registry from audit.runs order by finished_at desc limit 1"
+    )
+    folder = Path(refreshed.reports_dir) / safe_file_stem(export_id)
+    pages = {c: (folder / f"{safe_file_stem(c)}.html").read_text(encoding="utf-8") for c in cohorts}
+    return {
+        "warehouse": warehouse, "cohorts": cohorts, "registry": registry, "pages": pages, "folder": folder
+    }
+
+
+def test_every_cohort_has_a_report_with_every_section(real: dict[str, Any]) -> None:
+    assert set(real["cohorts"]) >= {"all", "ecog_3", "ecog_0_2"}
+    for cohort, page in real["pages"].items():
+        headings = [html.unescape(h) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page, re.S)]
+        assert headings == SECTIONS, cohort
+        plain = text(page)
+        assert f"Registry {real['registry']}" in plain  # audit.runs.registry
+        (n,) = query(real["warehouse"], "select n_patients from marts.cohorts where cohort = ?", [cohort])[0]
+        assert f"Patients, n {n}" in plain and f"The cohort has {n} patients." in plain
+    assert (real["folder"] / "index.html").is_file() and (real["folder"].parent / "index.html").is_file()
+
+
+def test_table1_and_treatment_print_analysis_table1(real: dict[str, Any]) -> None:
+    for cohort, page in real["pages"].items():
+        stored = query(
+            real["warehouse"],
+            "select section, characteristic, statistic from analysis.table1 where cohort = ? "
+            "order by row_order",
+            [cohort],
+        )
+        expected_t1 = [(c, s) for sec, c, s in stored if sec != "Treatment"]
+        expected_treatment = [(c, s) for sec, c, s in stored if sec == "Treatment"]
+        assert expected_treatment, "analysis.table1 should hold the treatment rows"
+        table1 = section(page, "Table 1: patient characteristics")
+        table1 = table1[: table1.index("<caption>Patients per site</caption>")]
+        assert table_rows(table1) == expected_t1, cohort
+        assert table_rows(section(page, "Treatment")) == expected_treatment, cohort
+
+
+def test_response_counts_equal_the_mart(real: dict[str, Any]) -> None:
+    for cohort, page in real["pages"].items():
+        members = "select count(*) from marts.cohort_membership where cohort = ?"
+        n = query(real["warehouse"], members, [cohort])[0][0]
+        counts = dict(
+            query(
+                real["warehouse"],
+                "select r.response_category, count(*) from marts.fct_psa_response r "
+                "join marts.cohort_membership m using (patient_id) where m.cohort = ? group by all",
+                [cohort],
+            )
+        )
+        printed = dict(table_rows(section(page, "Biochemical response")))
+        for category, label in RESPONSE_LABELS.items():
+            k = int(counts.get(category, 0))
+            count, pct = re.fullmatch(r"(\d+) \(([\d.]+)\)", printed[label]).groups()  # type: ignore[union-attr]
+            assert int(count) == k, (cohort, category)
+            assert abs(float(pct) - 100.0 * k / n) <= 0.05
+
+
+def test_km_medians_equal_km_summary(real: dict[str, Any]) -> None:
+    def one(v: float | None) -> str:
+        return "not reached" if v is None else half_up(v)
+
+    for cohort, page in real["pages"].items():
+        plain = text(page)
+        summary = query(
+            real["warehouse"],
+            "select endpoint, n, events, median_months, median_ci_lower, median_ci_upper "
+            "from analysis.km_summary where cohort = ?",
+            [cohort],
+        )
+        assert {s[0] for s in summary} == {"pfs", "os"}
+        for endpoint, n, events, median, lower, upper in summary:
+            median_text = "not reached" if median is None else f"{half_up(median)} months"
+            expected = (
+                f"{ENDPOINT_LABELS[endpoint]}: median {median_text} (95 % CI {one(lower)}–{one(upper)}); "
+                f"{events} event{'' if events == 1 else 's'} in {n} patients"
+            )
+            assert expected in plain, (cohort, expected)
+
+
+def test_figures_embedded_and_nothing_external(real: dict[str, Any]) -> None:
+    for cohort, page in real["pages"].items():
+        figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, re.S)
+        assert len(figures) == 4, cohort  # waterfall, PFS, OS, Fig. 5
+        for fig in figures:
+            assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', fig)
+            assert re.search(r'alt="[^"]{20,}"', fig)
+        lowered = page.lower()
+        assert re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", lowered) is None
+        assert "url(http" not in lowered and "@import" not in lowered
+        assert "<script" not in lowered and "<link " not in lowered
+
+
+@pytest.mark.browser
+def test_reports_open_offline_in_a_browser(real: dict[str, Any], tmp_path: Path) -> None:
+    from tests.reporting.test_browser import CHROMIUM, probe_page
+
+    if CHROMIUM is None:
+        pytest.skip("headless chromium is not installed (Debian package 'chromium')")
+    for cohort in ("all", "ecog_3"):
+        report = probe_page(real["pages"][cohort], tmp_path / cohort)
+        assert report["errors"] == [] and report["console"] == []
+        assert len(report["images"]) == 4
+        for image in report["images"]:
+            assert image["complete"] and image["w"] > 0 and image["h"] > 0
+            assert image["shownW"] > 100 and image["shownH"] > 50
