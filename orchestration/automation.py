@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.code_version import code_version
 from orchestration.exports import ExportRef, list_inbox
+from orchestration.ingest.pseudonym import key_id
 from orchestration.publish import published_run
 from orchestration.resources import WarehouseResource, refresh_config_dict
 from orchestration.settings import ClinicalSettings
@@ -25,7 +26,7 @@ def run_config_for(export: ExportRef, settings: ClinicalSettings, render_reports
 
 def is_published(warehouse: WarehouseResource, export: ExportRef, settings: ClinicalSettings) -> bool:
     """True when the published warehouse already holds this export (same export_id and checksums),
-    built with the same settings and code version."""
+    built with the same settings, code version and pseudonym key (or none)."""
     last = published_run(warehouse.published())
     return (
         last is not None
@@ -33,12 +34,13 @@ def is_published(warehouse: WarehouseResource, export: ExportRef, settings: Clin
         and last["export_fingerprint"] == export.fingerprint
         and last["settings"] == settings.as_dbt_vars()
         and last["code_version"] == code_version()
+        and last.get("pseudonym_key_id") == key_id()
     )
 
 
 def run_key(export: ExportRef, settings: ClinicalSettings) -> str:
     """One run per export content × settings × code version, however often the export is seen."""
-    material = f"{export.fingerprint}|{settings.to_json()}|{code_version()}"
+    material = f"{export.fingerprint}|{settings.to_json()}|{code_version()}|{key_id()}"
     return f"{export.export_id}:{hashlib.sha256(material.encode()).hexdigest()[:16]}"
 
 

@@ -46,7 +46,7 @@ def identify_export(path: Path) -> ExportRef | None:
         export_id = str(manifest["export_id"])
         files = manifest["files"]
         checksums = sorted((str(name), str(meta.get("sha256", ""))) for name, meta in files.items())
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     digest = hashlib.sha256(json.dumps([export_id, checksums]).encode()).hexdigest()
     return ExportRef(path=path, export_id=export_id, fingerprint=digest)

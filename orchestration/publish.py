@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import checkpoint
+
 OWNER_ONLY = 0o600
 BUILD_MARKER = ".building-"
 
@@ -77,6 +79,7 @@ class RunRecord:
     code_version: str
     settings_json: str
     export_fingerprint: str
+    pseudonym_key_id: str | None = None
 
 
 REQUIRED_TABLES: tuple[tuple[str, str], ...] = (
@@ -90,24 +93,40 @@ REQUIRED_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
+RUN_COLUMNS = (
+    "export_id",
+    "data_cutoff",
+    "started_at",
+    "finished_at",
+    "code_version",
+    "settings",
+    "export_fingerprint",
+    "registry",
+    "pseudonym_key_id",
+)
+
+
 def _previous_runs(published: Path) -> list[tuple]:
-    """audit.runs of the published warehouse, carried into the new build so history is kept."""
+    """audit.runs of the published warehouse, carried into the new build so history is kept.
+
+    Raises when the published file cannot be read (e.g. another process holds it open for writing): the
+    publish then fails and leaves it as it was, rather than replacing it with a file that lost the history.
+    Columns added to audit.runs later read as NULL from a warehouse published before them.
+    """
     if not published.exists():
         return []
-    try:
-        with duckdb.connect(str(published), read_only=True) as con:
-            exists = con.execute(
-                "select count(*) from information_schema.tables "
+    with duckdb.connect(str(published), read_only=True) as con:
+        present = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns "
                 "where table_schema = 'audit' and table_name = 'runs'"
-            ).fetchone()
-            if not exists or not exists[0]:
-                return []
-            return con.execute(
-                "select export_id, data_cutoff, started_at, finished_at, code_version, settings, "
-                "export_fingerprint, registry from audit.runs order by finished_at"
             ).fetchall()
-    except duckdb.Error:
-        return []
+        }
+        if not present:
+            return []
+        columns = ", ".join(c if c in present else f"null as {c}" for c in RUN_COLUMNS)
+        return con.execute(f"select {columns} from audit.runs order by finished_at").fetchall()
 
 
 def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) -> None:
@@ -116,14 +135,15 @@ def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) 
     con.execute(
         """create or replace table audit.runs (
             export_id varchar, data_cutoff date, started_at timestamptz, finished_at timestamptz,
-            code_version varchar, settings json, export_fingerprint varchar, registry varchar)"""
+            code_version varchar, settings json, export_fingerprint varchar, registry varchar,
+            pseudonym_key_id varchar)"""
     )
     history = _previous_runs(published)
     if history:
-        con.executemany("insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?)", history)
+        con.executemany("insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)", history)
     manifest = con.execute("select data_cutoff, registry from raw.export_manifest limit 1").fetchone()
     con.execute(
-        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run.export_id,
             manifest[0] if manifest else None,
@@ -133,6 +153,7 @@ def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) 
             run.settings_json,
             run.export_fingerprint,
             manifest[1] if manifest else None,
+            run.pseudonym_key_id,
         ],
     )
 
@@ -159,6 +180,7 @@ def publish(build: Path, published: Path, run: RunRecord) -> None:
     os.chmod(build, OWNER_ONLY)
     with open(build, "rb") as f:
         os.fsync(f.fileno())
+    checkpoint("publish")
     os.replace(build, published)
     dir_fd = os.open(published.parent, os.O_RDONLY)
     try:
@@ -168,11 +190,15 @@ def publish(build: Path, published: Path, run: RunRecord) -> None:
 
 
 def published_run(published: Path) -> dict[str, object] | None:
-    """The last run recorded in the published warehouse (export_id, settings, code version, fingerprint)."""
-    runs = _previous_runs(published)
+    """The last run recorded in the published warehouse (export_id, settings, code version, fingerprint);
+    None when there is none or the file cannot be read (then it is not known to be up to date)."""
+    try:
+        runs = _previous_runs(published)
+    except duckdb.Error:
+        return None
     if not runs:
         return None
-    export_id, data_cutoff, started_at, finished_at, code_version, settings, fingerprint, registry = runs[-1]
+    export_id, data_cutoff, _, finished_at, code_version, settings, fingerprint, registry, key = runs[-1]
     return {
         "export_id": export_id,
         "registry": registry,
@@ -181,4 +207,5 @@ def published_run(published: Path) -> dict[str, object] | None:
         "code_version": code_version,
         "settings": json.loads(settings) if isinstance(settings, str) else settings,
         "export_fingerprint": fingerprint,
+        "pseudonym_key_id": key,
     }

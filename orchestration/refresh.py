@@ -69,6 +69,8 @@ def run_refresh(
         run_config=run_config, instance=instance, raise_on_error=False, tags={"export_id": ref.export_id}
     )
     if not result.success:
+        # the failed run's build file is of no use to anyone; a killed run's is removed by the next start
+        resource.build(result.run_id).unlink(missing_ok=True)
         raise RefreshFailed(_failure_message(result))
     return RefreshResult(
         ref.export_id,

@@ -271,6 +271,7 @@ def _survival(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         select m.cohort, s.endpoint, s.time_days / ? as time_months, s.event
         from marts.cohort_membership m join marts.fct_survival s using (patient_id)
         where s.time_days >= 0 and s.event is not null
+        order by m.cohort, s.endpoint, s.patient_id
         """,
         [DAYS_PER_MONTH],
     ).df()
@@ -289,6 +290,7 @@ def _lab_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         from marts.cohort_membership m join marts.fct_toxicity t using (patient_id)
         where t.source = 'lab' and t.analyte in ({analytes})
           and t.baseline_value is not null and t.post_value_paired is not null
+        order by m.cohort, t.analyte, t.patient_id
         """
     ).df()
 
@@ -308,6 +310,7 @@ def _patients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql(
         f"select m.cohort, {columns}"
         " from marts.cohort_membership m join marts.dim_patient p using (patient_id)"
+        " order by m.cohort, p.patient_id"
     ).df()
 
 
@@ -316,6 +319,7 @@ def _psa_responses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         select m.cohort, r.response_basis, r.response_category, r.psa50, r.psa90, r.response_change_pct
         from marts.cohort_membership m join marts.fct_psa_response r using (patient_id)
+        order by m.cohort, r.patient_id
         """
     ).df()
 
@@ -326,6 +330,7 @@ def _cycles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         select m.cohort, c.activity_gbq
         from marts.cohort_membership m join marts.fct_rlt_cycle c using (patient_id)
         where c.activity_gbq is not null and c.radioligand like '177Lu%'
+        order by m.cohort, c.patient_id, c.cycle_number
         """
     ).df()
 

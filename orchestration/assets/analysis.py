@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.analysis import build_analysis_tables
+from orchestration.faults import checkpoint
 from orchestration.resources import WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
@@ -45,6 +46,7 @@ def analysis_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     build = warehouse.build(context.run.run_id)
     with connect_build(build) as con:
         rows = build_analysis_tables(con)
+        checkpoint("analysis")
         medians = con.execute(
             "select cohort || ' ' || endpoint, median_months from analysis.km_summary order by 1"
         ).fetchall()

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.contract.tables import TABLES
+from orchestration.faults import checkpoint
 from orchestration.ingest import load_export
 from orchestration.publish import start_build
 from orchestration.resources import RefreshConfig, WarehouseResource
@@ -46,6 +47,7 @@ def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, wareh
     build = start_build(warehouse.published(), context.run.run_id)
     with connect_build(build) as con:
         summary = load_export(Path(config.export_path), con, progress=context.log.info)
+        checkpoint("ingest")
     context.log.info(summary.format())
     loaded = sum(f.rows_loaded for f in summary.files.values())
     quarantined = sum(f.rows_quarantined for f in summary.files.values())

@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration.assets.analysis import ANALYSIS_TABLES
 from orchestration.code_version import code_version
 from orchestration.exports import identify_export
+from orchestration.ingest.pseudonym import key_id
 from orchestration.publish import RunRecord, publish
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL
@@ -39,6 +40,7 @@ def published_warehouse(
             code_version=code_version(),
             settings_json=config.clinical_settings().to_json(),
             export_fingerprint=export.fingerprint,
+            pseudonym_key_id=key_id(),
         ),
     )
     return dg.MaterializeResult(

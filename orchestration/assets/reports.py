@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.faults import checkpoint
 from orchestration.reporting import render_export_reports
 from orchestration.resources import RefreshConfig, WarehouseResource
 
@@ -14,6 +15,7 @@ def cohort_reports(
     into RLT_REPORTS/<export_id>/<cohort>.html with an index.html linking the latest."""
     if not config.render_reports:
         return dg.MaterializeResult(metadata={"skipped": "render_reports is false"})
+    checkpoint("reports")
     paths = render_export_reports(warehouse.published(), warehouse.reports())
     context.log.info("reports: " + ", ".join(str(p) for p in paths))
     return dg.MaterializeResult(metadata={"reports": [str(p) for p in paths]})

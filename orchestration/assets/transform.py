@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.dbt_project import dbt_database, ensure_manifest, rlt_dbt_project
+from orchestration.faults import checkpoint
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL
 
@@ -48,6 +49,7 @@ def dbt_models(
     A failing data test fails this step, so nothing downstream (statistics, publish) runs and the
     published warehouse stays as it was.
     """
+    checkpoint("dbt")
     build = warehouse.build(context.run.run_id)
     dbt_vars = json.dumps(config.clinical_settings().as_dbt_vars())
     with dbt_database(build):

@@ -21,7 +21,9 @@ def open_export(export_path: Path, max_unpacked_bytes: int) -> Iterator[Path]:
     """Yield the folder holding `manifest.json`; a zip is extracted to a temporary folder removed after."""
     export_path = Path(export_path)
     if export_path.is_dir():
-        yield _export_root(export_path, export_path)
+        root = _export_root(export_path, export_path)
+        _refuse_symlinks(root)
+        yield root
         return
     if not export_path.is_file():
         raise ExportError(f"{export_path}: no such export folder or zip file")
@@ -81,12 +83,22 @@ def _check_member(zip_name: str, info: zipfile.ZipInfo) -> None:
         raise ExportError(f"{zip_name}: refusing member that is not a regular file: {raw!r}")
 
 
+def _refuse_symlinks(root: Path) -> None:
+    """A symbolic link inside an export folder could make the loader read a file outside it (or a file
+    the manifest's checksum was not computed for), so the export is refused rather than the link followed."""
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink():
+            raise ExportError(f"{entry.name}: is a symbolic link in the export folder; refusing to follow it")
+
+
 def _export_root(folder: Path, shown_as: Path) -> Path:
     """The folder holding manifest.json: the folder itself or its single top-level subfolder."""
     if (folder / MANIFEST_NAME).is_file():
         return folder
     candidates = [
-        d for d in folder.iterdir() if d.is_dir() and d.name != "__MACOSX" and (d / MANIFEST_NAME).is_file()
+        d
+        for d in folder.iterdir()
+        if d.is_dir() and not d.is_symlink() and d.name != "__MACOSX" and (d / MANIFEST_NAME).is_file()
     ]
     if len(candidates) == 1:
         return candidates[0]

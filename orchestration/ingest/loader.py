@@ -37,6 +37,7 @@ from orchestration.ingest.archive import open_export
 from orchestration.ingest.errors import ExportError
 from orchestration.ingest.manifest import Manifest, read_manifest
 from orchestration.ingest.parsing import clean
+from orchestration.ingest.pseudonym import pseudonymise_files
 from orchestration.ingest.reading import LINE, TableFile, read_table_file
 from orchestration.ingest.summary import FileCounts, LoadSummary
 from orchestration.ingest.validation import COLUMN, PID, REASON, CrossTable, typed, validate
@@ -78,11 +79,18 @@ _ORDER = (
 )
 
 
+# Tables are validated in slices of this many rows, each slice cut down to the columns the writer needs
+# before the next one: without it, validating 10 M lab rows held ~1 kB per row of helper columns at once.
+VALIDATION_CHUNK_ROWS = 250_000
+
+
 @dataclass(frozen=True)
 class _Outcome:
-    file: TableFile
-    checked: pl.DataFrame  # validated rows (consent exclusions removed) with _status
+    file: TableFile  # its frame is emptied once validated (memory); rows_read keeps the count
+    checked: pl.DataFrame  # rows that passed validation (minus consent exclusions); _status loaded|duplicate
+    quarantined: pl.DataFrame  # rows that failed, with reason and their exported text
     excluded_consent: int
+    rows_read: int
 
 
 def load_export(
@@ -104,6 +112,7 @@ def load_export(
                 say(f"reading {manifest.files[name].file}")
                 files[name] = read_table_file(folder, manifest.files[name], TABLES[name])
 
+    files = pseudonymise_files(files)  # no-op unless RLT_PSEUDONYM_KEY is set
     outcomes = _validate_all(files, manifest, say)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     summary = _summarise(manifest, outcomes, files)
@@ -147,11 +156,15 @@ def _validate_all(
         tf = files[name]
         say(f"validating {tf.entry.file}")
         excluded = clean(pl.col("patient_id")).is_in(refused.implode()).fill_null(False)
-        n_excluded = tf.frame.select(excluded.sum()).item()
-        kept = replace(tf, frame=tf.frame.filter(~excluded))
-        checked = _with_status(validate(kept, cross), name, horizon)
-        outcomes[name] = _Outcome(tf, checked, n_excluded)
-        loadable = checked.filter(pl.col(REASON).is_null())
+        rows_read = tf.frame.height
+        valid, quarantined, n_excluded = _validate_in_chunks(tf, cross, excluded)
+        # the text as read is no longer needed (the two frames hold what raw/quarantine need): let it go
+        # before the duplicate search, which is where the memory of a 10 M row table peaks
+        files[name] = tf = replace(tf, frame=tf.frame.clear())
+        checked = _with_status(valid, name, horizon)
+        del valid
+        outcomes[name] = _Outcome(tf, checked, quarantined, n_excluded, rows_read)
+        loadable = checked
         if name == "patients":
             cross = replace(
                 cross,
@@ -168,17 +181,46 @@ def _validate_all(
     return outcomes
 
 
+def _validate_in_chunks(
+    tf: TableFile, cross: CrossTable, excluded: pl.Expr
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """validate() of the rows not `excluded` (consent), slice by slice so that validation's helper
+    columns exist for one slice at a time. Returns (valid rows in line order, with the columns raw needs;
+    quarantined rows with reason and exported text; number excluded). patients is validated whole:
+    duplicate patient_id is a check across all of its rows."""
+    whole = tf.table.name == "patients" or tf.frame.height <= VALIDATION_CHUNK_ROWS
+    chunks = [tf.frame] if whole else tf.frame.iter_slices(VALIDATION_CHUNK_ROWS)
+    table = tf.table
+    typed_cols = [typed(c) for c in table.column_names]
+    # _pid (same values as t__patient_id) is kept only where later tables need it as a cross-table fact
+    pid = [PID] if table.name in ("patients", "rlt_cycles") else []
+    if table.name == "lab_results":
+        typed_cols += ["t__value_qualifier", "value"]  # raw keeps the exported cell as value_text
+    valid: list[pl.DataFrame] = []
+    invalid: list[pl.DataFrame] = []
+    n_excluded = 0
+    for chunk in chunks:
+        n_excluded += chunk.select(excluded.sum()).item()
+        checked = validate(replace(tf, frame=chunk.filter(~excluded)), cross)
+        ok = pl.col(REASON).is_null()
+        valid.append(checked.filter(ok).select(LINE, *pid, *typed_cols))
+        invalid.append(checked.filter(~ok).select(LINE, PID, REASON, COLUMN, *table.column_names))
+        del checked
+    return (
+        pl.concat(valid, how="vertical", rechunk=False),
+        pl.concat(invalid, how="vertical", rechunk=False),
+        n_excluded,
+    )
+
+
 def _with_status(df: pl.DataFrame, table: str, horizon: object) -> pl.DataFrame:
+    """Valid rows (in line order) with _status: a later exact copy of an earlier row is a duplicate."""
     spec = TABLES[table]
-    valid = pl.col(REASON).is_null()
     keys = [typed(c) for c in spec.column_names] + (["t__value_qualifier"] if table == "lab_results" else [])
-    # validate() returns the valid rows first, in line order, so the first copy of identical valid rows
-    # is the one on the earliest line, and quarantined rows (after them) cannot shadow a valid one.
+    # only valid rows are compared, so a quarantined row can never shadow a valid one
     df = df.with_columns(_later_copy(df, keys).alias("_later_copy"))
     df = df.with_columns(
-        pl.when(~valid)
-        .then(pl.lit("quarantined"))
-        .when(pl.lit(table != "patients") & pl.col("_later_copy"))
+        pl.when(pl.lit(table != "patients") & pl.col("_later_copy"))
         .then(pl.lit("duplicate"))
         .otherwise(pl.lit("loaded"))
         .alias("_status")
@@ -203,22 +245,26 @@ def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[st
     counts: dict[str, FileCounts] = {}
     quarantined: dict[tuple[str, str], int] = {}
     for name, o in outcomes.items():
-        status = o.checked.get_column("_status")
-        loaded = o.checked.filter(pl.col("_status") == "loaded")
+        status = pl.col("_status")
+        # sums over the frame, not a filtered copy of it (10 M lab rows)
+        n_loaded, n_duplicate, n_after = o.checked.select(
+            (status == "loaded").sum().alias("loaded"),
+            (status == "duplicate").sum().alias("duplicate"),
+            ((status == "loaded") & pl.col("after_cutoff")).sum().alias("after_cutoff"),
+        ).row(0)
         counts[o.file.entry.file] = FileCounts(
             file=o.file.entry.file,
             table=name,
             sha256=o.file.entry.sha256,
-            rows_read=o.file.frame.height,
-            rows_loaded=loaded.height,
-            rows_quarantined=int((status == "quarantined").sum()),
-            rows_duplicate=int((status == "duplicate").sum()),
+            rows_read=o.rows_read,
+            rows_loaded=int(n_loaded),
+            rows_quarantined=o.quarantined.height,
+            rows_duplicate=int(n_duplicate),
             rows_excluded_consent=o.excluded_consent,
-            rows_after_cutoff=int(loaded.get_column("after_cutoff").sum()),
+            rows_after_cutoff=int(n_after),
         )
         by_reason = (
-            o.checked.filter(pl.col("_status") == "quarantined")
-            .group_by(pl.col(REASON).str.split(":").list.first().alias("code"))
+            o.quarantined.group_by(pl.col(REASON).str.split(":").list.first().alias("code"))
             .len()
             .sort("code")
         )
@@ -248,7 +294,9 @@ def _raw_frame(o: _Outcome, export_id: str) -> pl.DataFrame:
             cols.append(_lineage(name, o, export_id))
         else:
             cols.append(pl.col(typed(name)).alias(name))
-    return o.checked.filter(pl.col("_status") == "loaded").select(cols)
+    has_duplicates = o.checked.select((pl.col("_status") != "loaded").any()).item()
+    # usually every valid row loads: select without a filtered copy of 10 M rows then
+    return (o.checked.filter(pl.col("_status") == "loaded") if has_duplicates else o.checked).select(cols)
 
 
 def _quarantine_frame(o: _Outcome, export_id: str) -> pl.DataFrame:
@@ -262,7 +310,7 @@ def _quarantine_frame(o: _Outcome, export_id: str) -> pl.DataFrame:
             cols.append(_lineage(name, o, export_id))
         else:
             cols.append(pl.col(name))  # the contract column as exported text
-    return o.checked.filter(pl.col("_status") == "quarantined").select(cols)
+    return o.quarantined.select(cols)
 
 
 def _lineage(name: str, o: _Outcome, export_id: str) -> pl.Expr:

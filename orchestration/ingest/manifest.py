@@ -42,7 +42,7 @@ def read_manifest(folder: Path) -> Manifest:
         raise ExportError(f"{MANIFEST_NAME}: missing in the export")
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:  # deep nesting
         raise ExportError(f"{MANIFEST_NAME}: unreadable ({e})") from None
     if not isinstance(doc, dict):
         raise ExportError(f"{MANIFEST_NAME}: expected a JSON object")

@@ -8,6 +8,7 @@ are kept, for the audit.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -85,26 +86,41 @@ def _read_csv(data: bytes, entry: FileEntry, table: Table) -> TableFile:
         raise ExportError(
             f"{entry.file} line {_line_of(data, nul)}: binary content (NUL byte); not a CSV file"
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ExportError(
-            f"{entry.file} line {_line_of(data, e.start)}: not valid UTF-8 (byte 0x{data[e.start]:02x}); "
-            "the export contract requires UTF-8 (re-encode Latin-1/Windows-1252 files)"
-        ) from None
-    header_line = text.split("\n", 1)[0].rstrip("\r")
+    _check_utf8(data, entry)
+    end = data.find(b"\n")
+    header_line = data[: end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
     if not header_line.strip():
         raise ExportError(f"{entry.file} line 1: no header line")
     unquoted = re.sub(_QUOTED, "", header_line)
     sep = ";" if unquoted.count(";") > unquoted.count(",") else ","
-    names = next(csv.reader([header_line], delimiter=sep))
+    try:
+        names = next(csv.reader([header_line], delimiter=sep))
+    except csv.Error as e:  # e.g. a lone carriage return (old Mac line endings) inside the header
+        raise ExportError(f"{entry.file} line 1: malformed header line ({e})") from None
     found, unknown = _column_map(names, entry, table)
 
     frame = _csv_fast(data, sep, len(names), found)
     if frame is None:  # quoted line breaks or a layout polars cannot split line by line
-        frame = _csv_slow(text, sep, entry, found)
+        frame = _csv_slow(data.decode("utf-8"), sep, entry, found)
     frame = _with_all_columns(frame, table)
     return TableFile(entry, table, frame, len(names), unknown, decimal_comma=sep == ";")
+
+
+def _check_utf8(data: bytes, entry: FileEntry) -> None:
+    """Raise unless `data` is UTF-8. Decoded slice by slice: the text of a 500 MB file is never held."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 24
+    view = memoryview(data)
+    for start in range(0, len(data), step):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous slice
+        try:
+            decoder.decode(view[start : start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as e:
+            at = start - pending + e.start
+            raise ExportError(
+                f"{entry.file} line {_line_of(data, at)}: not valid UTF-8 (byte 0x{data[at]:02x}); "
+                "the export contract requires UTF-8 (re-encode Latin-1/Windows-1252 files)"
+            ) from None
 
 
 def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl.DataFrame | None:
@@ -121,6 +137,21 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
     line = pl.col("line")
     if lines.select((line.str.count_matches('"', literal=True) % 2 == 1).any()).item():
         return None
+    n_fields = (
+        pl.when(line.str.contains('"', literal=True))
+        .then(line.str.replace_all(_QUOTED, ""))
+        .otherwise(line)
+        .str.count_matches(sep, literal=True)
+        + 1
+    )
+    # what the lines tell, computed before the cells are read, so that the two copies of the file's text
+    # (lines and cells) never exist at once
+    meta = lines.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
+        n_fields.cast(pl.Int64).alias(N_FIELDS),
+        line.is_null().alias("_blank"),
+    )
+    del lines
     order = sorted(found, key=found.__getitem__)  # never empty: patient_id is required in every table
     try:
         cells = pl.read_csv(
@@ -134,29 +165,14 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         )
     except pl.exceptions.PolarsError:
         return None
-    if cells.height != lines.height:
+    if cells.height != meta.height:
         return None
     cells = cells.rename(dict(zip(cells.columns, order, strict=True)))
-    n_fields = (
-        pl.when(line.str.contains('"', literal=True))
-        .then(line.str.replace_all(_QUOTED, ""))
-        .otherwise(line)
-        .str.count_matches(sep, literal=True)
-        + 1
-    )
-    frame = pl.concat(
-        [
-            lines.select(
-                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-                n_fields.cast(pl.Int64).alias(N_FIELDS),
-                line.is_null().alias("_blank"),
-            ),
-            cells.select(order),
-        ],
-        how="horizontal",
-    )
-    # Line 1 is the header; blank lines hold no record.
-    return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
+    frame = pl.concat([meta, cells.select(order)], how="horizontal")
+    # Line 1 is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
+    if meta.get_column("_blank").any():
+        return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
+    return frame.slice(1).drop("_blank")
 
 
 def _csv_slow(text: str, sep: str, entry: FileEntry, found: dict[str, int]) -> pl.DataFrame:

@@ -88,7 +88,8 @@ def _first_failure(df: pl.DataFrame, checks: list[Check]) -> pl.DataFrame:
     good = df.filter(pl.col("_check") < 0).with_columns(
         pl.lit(None, pl.String).alias(REASON), pl.lit(None, pl.String).alias(COLUMN)
     )
-    bad = df.filter(pl.col("_check") >= 0)
+    # rechunk: polars 2.1 panics ("i < self.len()") formatting text columns of several chunks (few rows)
+    bad = df.filter(pl.col("_check") >= 0).rechunk()
     reason = pl.coalesce([pl.when(pl.col("_check") == i).then(msg) for i, (_, _, msg) in enumerate(checks)])
     # a ragged line has no single column at fault ("")
     column = pl.coalesce(

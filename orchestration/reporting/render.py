@@ -49,11 +49,8 @@ table.report-table th, table.report-table td { border-bottom: 1px solid #ddd; pa
 table.report-table thead th { border-bottom: 2px solid #555; }
 table.report-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.report-table tr.group th { background: #f2f2f2; }
-.shift-tables { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
-table.shift { font-size: 0.8rem; }
 dl.report-header { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
 dl.report-header dt { font-weight: 600; } dl.report-header dd { margin: 0; }
-p.report-note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.4rem 0.7rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85rem; color: #333; margin-top: 0.3rem; }
 pre { background: #f6f6f6; padding: 0.5rem; overflow-x: auto; }
@@ -173,7 +170,7 @@ class KernelSession:
         doc = parse_qmd(qmd.read_text(encoding="utf-8"))
         executed = self.execute(doc, params, label=qmd.name)
         body = _assemble_markdown(doc, executed)
-        page = _pandoc_html(body, doc)
+        page = _pandoc_html(body, doc, qmd.parent)
         output_html = Path(output_html).resolve()
         _write_private(output_html, page.encode("utf-8"))
         return output_html
@@ -373,7 +370,19 @@ def markdown_escape(value: str) -> str:
 # ------------------------------------------------------------------------------------------ pandoc
 
 
-def _pandoc_html(markdown_body: str, doc: QmdDocument) -> str:
+def _css_files(html_opts: Mapping[str, Any], source_dir: Path | None) -> list[Path]:
+    sheets = html_opts.get("css") or []
+    sheets = [sheets] if isinstance(sheets, str) else list(sheets)
+    out = []
+    for sheet in sheets:
+        path = (source_dir or Path.cwd()) / str(sheet)
+        if not path.is_file():
+            raise ReportRenderError(f"stylesheet {sheet!r} named in the front matter does not exist")
+        out.append(path.resolve())
+    return out
+
+
+def _pandoc_html(markdown_body: str, doc: QmdDocument, source_dir: Path | None = None) -> str:
     front = doc.front_matter
     # metadata values are read as markdown: escape them so that a title is text, never markup
     meta = {
@@ -399,6 +408,9 @@ def _pandoc_html(markdown_body: str, doc: QmdDocument) -> str:
         ]
         if html_opts.get("toc"):
             args.append("--toc")
+        # the document's own stylesheet(s) (front matter `css:`), after the base one so that they win
+        for sheet in _css_files(html_opts, source_dir):
+            args.append(f"--css={sheet}")
         try:
             pypandoc.convert_text(
                 markdown_body,

@@ -272,32 +272,44 @@ _VITAL_EDITS = (
 def _edit_vital_status(
     frame: pl.DataFrame, ctx: BadRowContext, rng: np.random.Generator, counts: dict[str, int]
 ) -> pl.DataFrame:
-    """Contradicting dates in a patient's own vital-status row (one row per patient)."""
+    """Contradicting dates in a patient's own vital-status row (one row per patient).
+
+    The edits are collected as (row positions, new text) and applied with `Series.scatter`, so the date
+    columns stay polars String throughout (round-tripping them through numpy object arrays failed to
+    cast back at registry scale)."""
     idx = ctx.patient_index(frame["patient_id"])
     lkad = frame["last_known_alive_date"].str.to_date().cast(pl.Int32).to_numpy().astype(np.int64)
     alive = frame["death_date"].is_null().to_numpy()
     usable = np.isin(idx, ctx.usable)
-    lkad_out = frame["last_known_alive_date"].to_numpy().astype(object)
-    death_out = frame["death_date"].to_numpy().astype(object)
     taken = np.zeros(frame.height, bool)
+    lkad_edits: list[tuple[np.ndarray, pl.Series]] = []
+    death_edits: list[tuple[np.ndarray, pl.Series]] = []
 
     def choose(mask: np.ndarray, k: int) -> np.ndarray:
         candidates = np.nonzero(mask & usable & ~taken)[0]
         chosen = rng.choice(candidates, size=min(k, len(candidates)), replace=False)
         taken[chosen] = True
-        return chosen
+        return chosen.astype(np.int64)
 
     rows = choose(np.ones(frame.height, bool), counts["unparseable_date"])
-    lkad_out[rows] = np.array(_BAD_DATES[fmt.ISO], dtype=object)[rng.integers(0, 4, len(rows))]
+    lkad_edits.append((rows, _pick(rng, _BAD_DATES[fmt.ISO], len(rows))))
     rows = choose(alive, counts["after_cutoff"])
-    lkad_out[rows] = fmt.dates(ctx.cutoff + rng.integers(1, 31, len(rows))).to_numpy()
+    lkad_edits.append((rows, fmt.dates(ctx.cutoff + rng.integers(1, 31, len(rows)))))
     rows = choose(np.ones(frame.height, bool), counts["death_before_first_cycle"])
     death = ctx.t0[idx[rows]] - rng.integers(5, 61, len(rows))
-    death_out[rows] = fmt.dates(death).to_numpy()
-    lkad_out[rows] = fmt.dates(death - rng.integers(0, 11, len(rows))).to_numpy()
+    death_edits.append((rows, fmt.dates(death)))
+    lkad_edits.append((rows, fmt.dates(death - rng.integers(0, 11, len(rows)))))
     rows = choose(lkad - ctx.t0[idx] > 70, counts["death_before_last_known_alive"])
-    death_out[rows] = fmt.dates(lkad[rows] - rng.integers(10, 61, len(rows))).to_numpy()
+    death_edits.append((rows, fmt.dates(lkad[rows] - rng.integers(10, 61, len(rows)))))
     return frame.with_columns(
-        last_known_alive_date=pl.Series(lkad_out.tolist(), dtype=pl.String),
-        death_date=pl.Series(death_out.tolist(), dtype=pl.String),
+        _scatter(frame["last_known_alive_date"], lkad_edits),
+        _scatter(frame["death_date"], death_edits),
     )
+
+
+def _scatter(column: pl.Series, edits: list[tuple[np.ndarray, pl.Series]]) -> pl.Series:
+    out = column.cast(pl.String).clone()
+    for rows, values in edits:
+        if len(rows):
+            out = out.scatter(rows, values.cast(pl.String))
+    return out

@@ -1,0 +1,312 @@
+"""Privacy, end to end: a ~60-patient export with planted direct identifiers (a name and a record number
+in patients.csv, a free-text column in lab_results.csv) and non-consenting patients, refreshed with
+reports. Nothing of it may reach any table of the warehouse or any report; no birth date outside raw
+and staging; owner-only files. Then the same export with RLT_PSEUDONYM_KEY set: no original id anywhere,
+same mart sizes. Finally, hostile settings and cohort names never reach SQL."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import html
+import io
+import json
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.settings import ClinicalSettings
+
+pytestmark = pytest.mark.slow
+
+NAME = "Zebulon Quixfeather"
+MRN = "MRN-99887766"
+NOTE = "Zebulon called about his MRN-99887766"
+FORMULA = "=cmd|' /C calc'!A0"
+KEY = "test-pseudonym-key-not-a-secret"
+
+
+@dataclass(frozen=True)
+class PlantedExport:
+    path: Path
+    patient_ids: list[str]
+    refused_ids: list[str]  # consent_data_use = no
+    birth_dates: list[str]  # as written, plus their ISO form
+    formula_patient: str
+
+
+@dataclass(frozen=True)
+class Run:
+    warehouse: Path
+    reports: Path
+
+
+def _rewrite_csv(path: Path, edit) -> None:
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    header, body = edit(rows[0], rows[1:])
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8"))
+
+
+def _iso(d: str) -> str:
+    m = re.fullmatch(r"(\d\d)\.(\d\d)\.(\d{4})", d.strip())
+    return f"{m[3]}-{m[2]}-{m[1]}" if m else d.strip()
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> PlantedExport:
+    from orchestration.synthetic import generate_export
+
+    path = generate_export(tmp_path_factory.mktemp("privacy") / "export", patients=60, seed=5)
+    facts: dict[str, object] = {}
+
+    def patients(header: list[str], body: list[list[str]]):
+        names = [h.strip().lower() for h in header]
+        for extra in ("patient_name", "mrn"):  # planted whether or not the generator already writes them
+            if extra not in names:
+                header, names = [*header, extra], [*names, extra]
+                body = [[*r, ""] for r in body]
+        pid, consent, birth, site = (
+            names.index(c) for c in ("patient_id", "consent_data_use", "birth_date", "site_id")
+        )
+        for i, row in enumerate(body):
+            row[names.index("patient_name")] = NAME
+            row[names.index("mrn")] = MRN
+            if i in (3, 17):  # two more patients without consent
+                row[consent] = "no"
+        body[0][site] = FORMULA
+        facts["formula_patient"] = body[0][pid].strip()
+        facts["ids"] = [r[pid].strip() for r in body]
+        facts["refused"] = [r[pid].strip() for r in body if r[consent].strip().lower() == "no"]
+        facts["births"] = sorted({r[birth].strip() for r in body} | {_iso(r[birth]) for r in body})
+        return header, body
+
+    def labs(header: list[str], body: list[list[str]]):
+        return [*header, "free_text_note"], [[*r, NOTE] for r in body]
+
+    _rewrite_csv(path / "patients.csv", patients)
+    _rewrite_csv(path / "lab_results.csv", labs)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    for name in ("patients.csv", "lab_results.csv"):
+        manifest["files"][name]["sha256"] = hashlib.sha256((path / name).read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert len(facts["refused"]) >= 2  # type: ignore[arg-type]
+    return PlantedExport(
+        path,
+        facts["ids"],  # type: ignore[arg-type]
+        facts["refused"],  # type: ignore[arg-type]
+        facts["births"],  # type: ignore[arg-type]
+        facts["formula_patient"],  # type: ignore[arg-type]
+    )
+
+
+def _refresh(export: Path, root: Path, key: str | None) -> Run:
+    from orchestration.refresh import run_refresh
+
+    with pytest.MonkeyPatch.context() as mp:
+        if key is None:
+            mp.delenv("RLT_PSEUDONYM_KEY", raising=False)
+        else:
+            mp.setenv("RLT_PSEUDONYM_KEY", key)
+        run_refresh(
+            export, root / "registry.duckdb", ClinicalSettings(), reports_dir=root / "reports", force=True
+        )
+    return Run(root / "registry.duckdb", root / "reports")
+
+
+@pytest.fixture(scope="module")
+def plain(planted, tmp_path_factory) -> Run:
+    return _refresh(planted.path, tmp_path_factory.mktemp("plain"), key=None)
+
+
+@pytest.fixture(scope="module")
+def pseudonymised(planted, tmp_path_factory) -> Run:
+    return _refresh(planted.path, tmp_path_factory.mktemp("pseudo"), key=KEY)
+
+
+# ------------------------------------------------------------------------------------------- search
+
+
+def tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() ORDER BY 1, 2"
+    ).fetchall()
+    return [(s, t) for s, t in rows if schemas is None or s in schemas]
+
+
+def hits(con: duckdb.DuckDBPyConnection, needles: list[str], schemas: tuple[str, ...] | None = None) -> dict:
+    """(schema.table) -> rows whose text (every column cast to text) contains any needle."""
+    pattern = "|".join(re.escape(n) for n in needles)
+    found = {}
+    for schema, table in tables(con, schemas):
+        cols = [r[0] for r in con.execute(f'DESCRIBE "{schema}"."{table}"').fetchall()]
+        text = "concat_ws(chr(31), " + ", ".join(f'CAST("{c}" AS VARCHAR)' for c in cols) + ")"
+        n = con.execute(
+            f'SELECT count(*) FROM "{schema}"."{table}" WHERE regexp_matches({text}, ?)', [pattern]
+        ).fetchone()[0]
+        if n:
+            found[f"{schema}.{table}"] = n
+    return found
+
+
+def report_texts(reports: Path) -> dict[str, str]:
+    files = sorted(p for p in reports.rglob("*") if p.is_file())
+    assert any(p.suffix == ".html" for p in files)
+    return {str(p.relative_to(reports)): p.read_text(encoding="utf-8", errors="replace") for p in files}
+
+
+def in_reports(reports: Path, needles: list[str]) -> dict[str, list[str]]:
+    out = {}
+    for name, text in report_texts(reports).items():
+        present = [n for n in needles if n in text or n in html.unescape(text)]
+        if present:
+            out[name] = present
+    return out
+
+
+# ------------------------------------------------------------------------------------------- privacy
+
+
+def test_planted_identifiers_reach_no_table_and_no_report(plain: Run) -> None:
+    needles = [NAME, MRN, "Zebulon", "Quixfeather", "99887766"]
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        assert len(tables(con)) > 30  # the search really covers the whole warehouse
+        assert hits(con, needles) == {}
+        # the names of the columns outside the contract are reported, never their values
+        names = {
+            r[0] for r in con.execute("SELECT DISTINCT column_name FROM audit.unknown_columns").fetchall()
+        }
+        assert {"patient_name", "mrn", "free_text_note"} <= names
+    assert in_reports(plain.reports, needles) == {}
+
+
+def test_no_birth_date_in_marts_analysis_audit_or_reports(plain: Run, planted: PlantedExport) -> None:
+    published = ("marts", "analysis", "audit")
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        birth_cols = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema IN ('marts', 'analysis', 'audit') AND lower(column_name) LIKE '%birth%'"
+        ).fetchall()
+        assert birth_cols == []
+        # raw holds them (the search would find them there): the needles are right
+        assert hits(con, planted.birth_dates, ("raw",))
+        assert hits(con, planted.birth_dates, published) == {}
+    assert in_reports(plain.reports, planted.birth_dates) == {}
+
+
+def test_no_row_of_a_non_consenting_patient_anywhere(plain: Run, planted: PlantedExport) -> None:
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        assert hits(con, planted.refused_ids) == {}
+        consenting = [p for p in planted.patient_ids if p not in planted.refused_ids][:3]
+        assert "marts.dim_patient" in hits(con, consenting)  # the search finds ids where they are
+        excluded = con.execute("SELECT sum(rows_excluded_consent) FROM audit.export_loads").fetchone()[0]
+        assert excluded > 0
+    assert in_reports(plain.reports, planted.refused_ids) == {}
+
+
+def test_formula_site_id_stored_and_shown_as_text(plain: Run, planted: PlantedExport) -> None:
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        site = con.execute(
+            "SELECT site_id FROM marts.dim_patient WHERE patient_id = ?", [planted.formula_patient]
+        ).fetchone()
+    assert site == (FORMULA,)
+    all_report = next(t for n, t in report_texts(plain.reports).items() if n.endswith("all.html"))
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", all_report)]
+    assert FORMULA in cells  # escaped markup in a table cell: text, not a formula or markup
+
+
+def test_warehouse_and_reports_are_owner_only(plain: Run) -> None:
+    assert stat.S_IMODE(plain.warehouse.stat().st_mode) == 0o600
+    for path in plain.reports.rglob("*"):
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+# ------------------------------------------------------------------------------------ pseudonymisation
+
+
+def _expected_pseudonym(patient_id: str) -> str:
+    return "PS-" + hmac.new(KEY.encode(), patient_id.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def test_pseudonymised_run_holds_no_original_id(pseudonymised: Run, planted: PlantedExport) -> None:
+    with duckdb.connect(str(pseudonymised.warehouse), read_only=True) as con:
+        assert hits(con, planted.patient_ids) == {}
+    assert in_reports(pseudonymised.reports, planted.patient_ids) == {}
+
+
+def test_pseudonyms_are_the_keyed_hmac(pseudonymised: Run, planted: PlantedExport) -> None:
+    consenting = [p for p in planted.patient_ids if p not in planted.refused_ids]
+    with duckdb.connect(str(pseudonymised.warehouse), read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT patient_id FROM raw.patients").fetchall()}
+        in_cycles = {r[0] for r in con.execute("SELECT patient_id FROM marts.fct_rlt_cycle").fetchall()}
+    for pid in consenting[:5]:
+        assert _expected_pseudonym(pid) in stored
+    assert in_cycles <= stored  # joins across tables still work
+    assert {_expected_pseudonym(p) for p in planted.refused_ids}.isdisjoint(stored)
+
+
+def test_pseudonymised_marts_have_the_same_sizes(plain: Run, pseudonymised: Run) -> None:
+    def sizes(path: Path) -> dict[str, int]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return {
+                f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+                for s, t in tables(con, ("marts", "analysis", "quarantine"))
+            }
+
+    a, b = sizes(plain.warehouse), sizes(pseudonymised.warehouse)
+    assert a == b
+    assert a["marts.dim_patient"] > 40
+
+
+# ------------------------------------------------------------------------------------------- injection
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("psa_progression_rule=pcwg3'; drop table x; --", "psa_progression_rule must be one of"),
+        ("baseline_window_days=60); drop table marts.dim_patient; --", "whole number"),
+        ("x'; drop table y; --=1", "unknown setting"),
+    ],
+)
+def test_hostile_setting_refused(planted: PlantedExport, tmp_path: Path, capsys, setting: str, fragment: str):
+    warehouse = tmp_path / "registry.duckdb"
+    code = main(
+        ["refresh", str(planted.path), "--warehouse", str(warehouse), "--no-reports", "--set", setting]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert fragment in err and "Traceback" not in err
+    assert not warehouse.exists()
+
+
+def test_hostile_cohort_name_renders_as_text_and_changes_nothing(plain: Run, tmp_path: Path, capsys) -> None:
+    cohort = "x'; drop table marts.dim_patient; --"
+    before = hashlib.sha256(plain.warehouse.read_bytes()).hexdigest()
+    code = main(
+        ["report", "--cohort", cohort, "--warehouse", str(plain.warehouse), "--reports-dir", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err
+    page = next(tmp_path.rglob("*.html")).read_text(encoding="utf-8")
+    assert "not defined in marts.cohorts" in page
+    assert cohort in html.unescape(page)
+    assert cohort not in page  # the quote is escaped in the HTML source
+    assert hashlib.sha256(plain.warehouse.read_bytes()).hexdigest() == before
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.dim_patient").fetchone()[0] > 40

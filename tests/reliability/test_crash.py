@@ -1,0 +1,171 @@
+"""`rlt refresh` SIGKILLed (its whole process group, dbt and all) during ingest, dbt, analysis, publish and
+the report render: the published warehouse is exactly the previous one (or still absent on a first
+publish), opens read-only and is consistent; the leftover build file is removed by the next refresh, which
+succeeds; a killed render leaves no half-written report under a final name.
+
+The run is stopped at a stage by the test-only fault point `orchestration.faults.checkpoint`: the test
+waits for its marker file (never on a bare sleep), then kills.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from orchestration.exports import identify_export
+from orchestration.faults import MARKER_ENV, PAUSE_AT_ENV, SECONDS_ENV
+from orchestration.refresh import run_refresh
+from orchestration.settings import ClinicalSettings
+
+from .support import (
+    alive,
+    children_of,
+    consistency,
+    group_commands,
+    kill_group,
+    row_counts,
+    start_refresh,
+    wait_for,
+    write_figures,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    stage: str
+    first_publish: bool = False
+    reports: bool = False
+
+    @property
+    def id(self) -> str:
+        return ("first-publish-" if self.first_publish else "") + self.stage
+
+
+CASES = [
+    # a first refresh killed with a complete, checkpointed build beside where it would be published
+    Case("publish", first_publish=True),
+    Case("ingest"),
+    Case("dbt"),
+    Case("analysis"),
+    Case("publish"),
+    Case("reports", reports=True),
+]
+# stages where the run does not wait at the fault point: the kill comes while the work after it runs
+KILL_WHILE_RUNNING = {"dbt", "reports"}
+
+
+def _build_files(published: Path) -> list[Path]:
+    return sorted(published.parent.glob(f"{published.name}.building-*"))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # checkpointed away between the listing and the stat
+        return 0
+
+
+def _html_complete(path: Path) -> bool:
+    return path.read_bytes().rstrip().endswith(b"</html>")
+
+
+def _wait_until_inside_stage(case: Case, proc, log: Path, published: Path, reports: Path | None) -> None:
+    if case.stage == "dbt":
+        # the dbt subprocess is running and has committed writes (seeds, models) into the build
+        wait_for(
+            lambda: any("dbt" in c and " build" in c for c in group_commands(proc.pid)),
+            "the dbt subprocess",
+            proc,
+            log,
+        )
+        wait_for(
+            lambda: any(_size(p) > 0 for p in _build_files(published) if p.name.endswith(".wal")),
+            "dbt writing into the build",
+            proc,
+            log,
+        )
+    elif case.stage == "reports":
+        assert reports is not None
+        # the first cohort report is written; the next one is being rendered
+        wait_for(lambda: any(reports.glob("*/*.html")), "the first cohort report", proc, log)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_refresh_killed_at_a_stage_leaves_the_published_warehouse_intact(
+    case: Case, baseline_warehouse, reliability_exports, tmp_path, tmp_path_factory
+):
+    published = tmp_path / "registry.duckdb"
+    reports = tmp_path / "reports" if case.reports else None
+    if not case.first_publish:
+        shutil.copy(baseline_warehouse, published)
+        published.chmod(0o600)
+    before = published.read_bytes() if published.exists() else None
+    counts_before = row_counts(published) if before is not None else {}
+    export = reliability_exports["next"]
+
+    marker, log = tmp_path / "paused", tmp_path / "refresh.log"
+    env = {PAUSE_AT_ENV: case.stage, MARKER_ENV: str(marker)}
+    if case.stage in KILL_WHILE_RUNNING:
+        env[SECONDS_ENV] = "0"
+    proc = start_refresh(export, published, reports_dir=reports, env=env, log=log)
+    try:
+        wait_for(marker.exists, f"the {case.stage} fault point", proc, log)
+        _wait_until_inside_stage(case, proc, log, published, reports)
+        kernels = children_of(proc.pid)  # a Jupyter kernel runs in a session of its own
+    finally:
+        kill_group(proc)
+    assert proc.returncode == -9, "the refresh ended before it was killed"
+    wait_for(lambda: not group_commands(proc.pid), "the killed process group to be gone", timeout=30)
+    # ipykernel notices that its parent died and exits (it polls once a second)
+    wait_for(lambda: not any(alive(k) for k in kernels), "the orphaned kernel to exit", timeout=30)
+
+    # the published warehouse after the crash
+    rows_lost: int | None = None
+    if case.stage == "reports":
+        # publish had happened: the new snapshot is complete; no report is half-written under its name
+        assert consistency(published)["export_id"] == identify_export(export).export_id
+        assert reports is not None
+        finals = [p for p in reports.rglob("*.html") if not p.name.startswith(".")]
+        assert finals, "the kill came before any report was written"
+        assert [p for p in finals if not _html_complete(p)] == []
+        assert not _build_files(published)
+    elif before is None:
+        assert not published.exists(), "a crashed first refresh published something"
+        assert _build_files(published), "expected the crashed run's build file to be left behind"
+    else:
+        assert published.read_bytes() == before, "the published warehouse changed"
+        counts_after = row_counts(published)
+        rows_lost = sum(max(0, n - counts_after.get(t, 0)) for t, n in counts_before.items())
+        assert counts_after == counts_before, "rows lost"
+        assert consistency(published) == consistency(baseline_warehouse)
+        assert _build_files(published), "expected the crashed run's build file to be left behind"
+
+    # the next refresh, without fault point, succeeds and sweeps the leftovers away
+    result = run_refresh(
+        export,
+        published,
+        ClinicalSettings(),
+        reports_dir=reports,
+        render_reports=reports is not None,
+        force=True,
+    )
+    assert not result.skipped
+    assert not _build_files(published), "a build file survived the next refresh"
+    after = consistency(published)
+    assert after["export_id"] == result.export_id
+    if before is not None:
+        assert published.read_bytes() != before
+    if reports is not None:
+        index = reports / "index.html"
+        assert _html_complete(index)
+        assert all(_html_complete(p) for p in reports.rglob("*.html") if not p.name.startswith("."))
+
+    write_figures(
+        tmp_path_factory.getbasetemp(),
+        f"crash:{case.id}",
+        {"survived": True, "rows_lost": rows_lost, "tables_checked": len(counts_before)},
+    )
