@@ -206,7 +206,7 @@ def prior_therapies(rng: np.random.Generator, c: Cohort) -> pl.DataFrame:
                     "_p": pats,
                     "_d": np.full(len(pats), code),
                     "patient_id": c.patient_id.gather(pats),
-                    "therapy": pl.Series(np.full(len(pats), therapy, dtype=object), dtype=pl.String),
+                    "therapy": pl.Series([therapy] * len(pats), dtype=pl.String),
                     "start_date": _blank_where(drop_start, fmt.dates(s)),
                     "end_date": (
                         pl.Series([None] * len(pats), dtype=pl.String)
@@ -249,8 +249,9 @@ def metastases(rng: np.random.Generator, c: Cohort) -> pl.DataFrame:
                 if when == 0:  # bone disease progressed since the earlier imaging
                     ext = np.where(ext == BONE_DIFFUSE, BONE_MULTIPLE, ext)
                 blank = rng.random(len(pats)) < 0.03
+                # via a list: polars cannot cast an empty or all-None numpy object array to String
                 ext_text = pl.Series(
-                    np.where(blank, None, np.array(EXTENTS, dtype=object)[np.clip(ext, 0, 2)]),
+                    np.where(blank, None, np.array(EXTENTS, dtype=object)[np.clip(ext, 0, 2)]).tolist(),
                     dtype=pl.String,
                 )
             parts.append(
