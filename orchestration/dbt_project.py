@@ -49,21 +49,32 @@ def ensure_manifest() -> Path:
     manifest = rlt_dbt_project.manifest_path
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
         return manifest
+    import shutil
+    import tempfile
+
     from dbt.cli.main import dbtRunner
 
-    placeholder = DBT_PROJECT_DIR / "target" / "parse.duckdb"
-    placeholder.parent.mkdir(parents=True, exist_ok=True)
-    with dbt_database(Path(os.environ.get(DBT_ENV_DATABASE) or placeholder)):
-        result = dbtRunner().invoke(
-            [
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ]
-        )
-    if not result.success or not manifest.exists():
-        raise RuntimeError(f"dbt parse failed for {DBT_PROJECT_DIR}: {result.exception}")
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    # parse into a private folder, then rename: a process starting meanwhile never reads half a manifest
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=manifest.parent))
+    try:
+        with dbt_database(Path(os.environ.get(DBT_ENV_DATABASE) or scratch / "parse.duckdb")):
+            result = dbtRunner().invoke(
+                [
+                    "parse",
+                    "--quiet",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    str(scratch),
+                ]
+            )
+        parsed = scratch / "manifest.json"
+        if not result.success or not parsed.exists():
+            raise RuntimeError(f"dbt parse failed for {DBT_PROJECT_DIR}: {result.exception}")
+        os.replace(parsed, manifest)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return manifest

@@ -1,6 +1,7 @@
 """dbt group: staging, intermediate and marts models; dbt data tests appear as asset checks."""
 
 import json
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,4 +54,7 @@ def dbt_models(
     build = warehouse.build(context.run.run_id)
     dbt_vars = json.dumps(config.clinical_settings().as_dbt_vars())
     with dbt_database(build):
-        yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context)
+        yield from invocation.stream()
+    # a failed run's target folder (compiled SQL, dbt.log) is kept for diagnosis; a good one is not needed
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
