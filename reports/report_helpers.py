@@ -265,6 +265,9 @@ def png_data_uri(png: bytes) -> str:
 # -------------------------------------------------------------------------------------------- figures
 
 
+WATERFALL_MAX_BARS = 3000
+
+
 def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis: str) -> Figure:
     """Waterfall of PSA change (%), sorted descending; bars above the cap are drawn at the cap and marked.
 
@@ -279,11 +282,20 @@ def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     xs = list(range(n))
     shown = [min(v, WATERFALL_CAP_PCT) for v in values]
-    ax.bar(xs, shown, color=colours, width=0.8 if n <= 100 else 1.0, linewidth=0)
+    if n <= WATERFALL_MAX_BARS:
+        ax.bar(xs, shown, color=colours, width=0.8 if n <= 100 else 1.0, linewidth=0)
+    else:
+        # tens of thousands of bars take minutes to draw and look the same as one filled step per colour
+        for colour in dict.fromkeys(colours):
+            ys = [y if c == colour else 0.0 for y, c in zip(shown, colours, strict=True)]
+            ax.fill_between(xs, 0, ys, step="mid", color=colour, linewidth=0)
     capped = [(x, v) for x, v in zip(xs, values, strict=True) if v > WATERFALL_CAP_PCT]
+    # markers for at most WATERFALL_MAX_BARS capped bars (the first is the largest; the last places the label)
+    marked = capped if len(capped) <= WATERFALL_MAX_BARS else (
+        capped[:: len(capped) // WATERFALL_MAX_BARS + 1] + [capped[-1]])
     top = WATERFALL_CAP_PCT + 5
     if capped:
-        ax.plot([x for x, _ in capped], [WATERFALL_CAP_PCT + 3] * len(capped), linestyle="none", marker="^",
+        ax.plot([x for x, _ in marked], [WATERFALL_CAP_PCT + 3] * len(marked), linestyle="none", marker="^",
                 markersize=4 if n > 100 else 6, color="#b2182b")
         if len(capped) <= WATERFALL_MAX_CAP_LABELS and n <= 60:
             for x, v in capped:
