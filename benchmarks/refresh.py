@@ -172,7 +172,8 @@ def _stage_dbt_build(work: Path) -> dict[str, object]:
     slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:5]
     return {
         "nodes": len(results["results"]),
-        "slowest": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in slowest},
+        # unique_id: model.<project>.<name> or test.<project>.<name>.<hash>
+        "slowest": {r["unique_id"].split(".")[2]: round(r["execution_time"], 2) for r in slowest},
     }
 
 
