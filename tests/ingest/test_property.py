@@ -53,8 +53,8 @@ corruption = st.tuples(
 )
 
 
-def corrupt(text: str, ops: list[tuple[str, int, int, str]], sep: str) -> str:
-    rows = list(csv.reader(io.StringIO(text)))
+def corrupt(text: str, ops: list[tuple[str, int, int, str]], sep: str, source_sep: str = ",") -> str:
+    rows = list(csv.reader(io.StringIO(text), delimiter=source_sep))
     header, body = rows[0], rows[1:]
     for op, r, c, value in ops:
         if not body:
