@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import VALID_FILES, ExportFactory
-from helpers import schema_tables
 
 from orchestration.ingest import ExportError, load_export
+from tests.ingest.conftest import VALID_FILES, ExportFactory
+from tests.ingest.helpers import schema_tables
 
 
 def assert_fails(path, con, *fragments: str) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import VALID_FILES, ExportFactory, write_export
-from helpers import quarantined, schema_tables
 
 from orchestration.ingest import ExportError, load_export
+from tests.ingest.conftest import VALID_FILES, ExportFactory, write_export
+from tests.ingest.helpers import quarantined, schema_tables
 
 
 def test_bom_semicolon_decimal_comma_german_dates(make_export: ExportFactory, con) -> None:

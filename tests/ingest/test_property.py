@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from conftest import VALID_FILES, write_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration.ingest import load_export
+from orchestration.ingest import LoadSummary, load_export
+from tests.ingest.conftest import VALID_FILES, write_export
 
 NASTY = [
     "",
@@ -104,25 +104,36 @@ def test_every_row_has_exactly_one_outcome(ops: list[tuple[str, str, int, int, s
         path = write_export(Path(tmp) / "export", dict(texts))
         con = duckdb.connect()
         summary = load_export(path, con)
-        for f in FILES:
-            table = f.removesuffix(".csv")
-            counts = summary.files[f]
-            assert counts.rows_read == len(lines[f])
-            assert counts.rows_read == (
-                counts.rows_loaded
-                + counts.rows_quarantined
-                + counts.rows_duplicate
-                + counts.rows_excluded_consent
-            )
-            raw = [r[0] for r in con.execute(f"SELECT line_number FROM raw.{table}").fetchall()]
-            quarantine = [r[0] for r in con.execute(f"SELECT line_number FROM quarantine.{table}").fetchall()]
-            stored = raw + quarantine
-            assert len(stored) == len(set(stored)), f"a line stored twice in {f}"
-            assert set(stored) <= set(lines[f])
-            consent_lines = {n for n, cells in lines[f].items() if cells and cells[0].strip() in refused}
-            assert counts.rows_excluded_consent == len(consent_lines)
-            assert not consent_lines & set(stored)
-            missing = set(lines[f]) - set(stored) - consent_lines
-            assert len(missing) == counts.rows_duplicate
-            assert (len(raw), len(quarantine)) == (counts.rows_loaded, counts.rows_quarantined)
+        assert_every_row_accounted(con, summary, lines, refused)
         con.close()
+
+
+def assert_every_row_accounted(
+    con: duckdb.DuckDBPyConnection,
+    summary: LoadSummary,
+    lines: dict[str, dict[int, list[str]]],
+    refused: set[str],
+) -> None:
+    """Every data line of every file is loaded, quarantined, a counted duplicate or excluded for consent:
+    exactly one of them, and the summary's counts say so."""
+    for f, file_lines in lines.items():
+        table = f.removesuffix(".csv")
+        counts = summary.files[f]
+        assert counts.rows_read == len(file_lines)
+        assert counts.rows_read == (
+            counts.rows_loaded
+            + counts.rows_quarantined
+            + counts.rows_duplicate
+            + counts.rows_excluded_consent
+        )
+        raw = [r[0] for r in con.execute(f"SELECT line_number FROM raw.{table}").fetchall()]
+        quarantine = [r[0] for r in con.execute(f"SELECT line_number FROM quarantine.{table}").fetchall()]
+        stored = raw + quarantine
+        assert len(stored) == len(set(stored)), f"a line stored twice in {f}"
+        assert set(stored) <= set(file_lines)
+        consent_lines = {n for n, cells in file_lines.items() if cells and cells[0].strip() in refused}
+        assert counts.rows_excluded_consent == len(consent_lines)
+        assert not consent_lines & set(stored)
+        missing = set(file_lines) - set(stored) - consent_lines
+        assert len(missing) == counts.rows_duplicate
+        assert (len(raw), len(quarantine)) == (counts.rows_loaded, counts.rows_quarantined)

@@ -12,13 +12,13 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-from conftest import write_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_property import NASTY, corrupt, data_lines
 
 from orchestration.ingest import load_export
 from orchestration.synthetic import generate_export
+from tests.ingest.conftest import write_export
+from tests.ingest.test_property import NASTY, assert_every_row_accounted, corrupt, data_lines
 
 
 @cache
@@ -68,22 +68,5 @@ def test_generated_export_every_row_has_exactly_one_outcome(
         path = write_export(Path(tmp) / "export", dict(changed), manifest=manifest)
         con = duckdb.connect()
         summary = load_export(path, con)
-        for f in FILES:
-            table = f.removesuffix(".csv")
-            counts = summary.files[f]
-            assert counts.rows_read == len(lines[f])
-            assert counts.rows_read == (
-                counts.rows_loaded
-                + counts.rows_quarantined
-                + counts.rows_duplicate
-                + counts.rows_excluded_consent
-            )
-            raw = [r[0] for r in con.execute(f"select line_number from raw.{table}").fetchall()]
-            quarantine = [r[0] for r in con.execute(f"select line_number from quarantine.{table}").fetchall()]
-            stored = raw + quarantine
-            assert len(stored) == len(set(stored)), f"a line stored twice in {f}"
-            consent_lines = {n for n, cells in lines[f].items() if cells and cells[0].strip() in refused}
-            assert counts.rows_excluded_consent == len(consent_lines)
-            assert not consent_lines & set(stored)
-            assert len(set(lines[f]) - set(stored) - consent_lines) == counts.rows_duplicate
+        assert_every_row_accounted(con, summary, lines, refused)
         con.close()

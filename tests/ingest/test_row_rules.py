@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import VALID_FILES, ExportFactory
-from helpers import quarantined, raw_lines
-
 from orchestration.ingest import load_export
+from tests.ingest.conftest import VALID_FILES, ExportFactory
+from tests.ingest.helpers import quarantined, raw_lines
 
 LAB_HEADER = "patient_id,sample_date,analyte,value,unit,ref_low,ref_high\n"
 CYCLE_HEADER = "patient_id,administration_date,radioligand,activity,activity_unit,series\n"

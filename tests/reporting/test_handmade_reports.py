@@ -3,11 +3,8 @@ render, and say in words why a section is short or empty, instead of failing."""
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +13,8 @@ import pytest
 
 from orchestration.reporting import safe_file_stem
 from orchestration.settings import ClinicalSettings
+from tests.fixtures.handmade import write_handmade_export
 from tests.reporting.test_cohort_report import SECTIONS, text
-
-HANDMADE = Path(__file__).resolve().parents[1] / "fixtures" / "handmade_export"
-
-
-def write_export(target: Path) -> Path:
-    """The hand-made CSVs plus a manifest (checksums and row counts computed here)."""
-    target.mkdir(parents=True)
-    files = {}
-    for csv in sorted(HANDMADE.glob("*.csv")):
-        shutil.copy(csv, target / csv.name)
-        data = csv.read_bytes()
-        files[csv.name] = {"sha256": hashlib.sha256(data).hexdigest(), "rows": data.count(b"\n") - 1}
-    manifest = {
-        "schema_version": "1.0",
-        "registry": "HANDMADE",
-        "export_id": "handmade-2024-09-16",
-        "exported_at": "2024-09-16T02:00:00Z",
-        "data_cutoff": "2024-09-15",
-        "files": files,
-    }
-    (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +22,7 @@ def handmade(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from orchestration.refresh import run_refresh
 
     tmp = tmp_path_factory.mktemp("handmade")
-    export = write_export(tmp / "export")
+    export = write_handmade_export(tmp / "export")
     result = run_refresh(export, tmp / "w.duckdb", ClinicalSettings(), reports_dir=tmp / "r", force=True)
     folder = Path(result.reports_dir or tmp / "r") / safe_file_stem("handmade-2024-09-16")
     return {"warehouse": result.published, "folder": folder}
