@@ -1,5 +1,7 @@
 """Ingest group: the export files, and the raw, quarantine and audit tables loaded from them."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from orchestration.contract.tables import TABLES
@@ -42,22 +44,26 @@ def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, wareh
     per-file accounting to audit.export_loads. An export that fails as a whole raises with one message
     naming the file, and nothing is published.
     """
-    from pathlib import Path
-
     build = start_build(warehouse.published(), context.run.run_id)
     with connect_build(build) as con:
         summary = load_export(Path(config.export_path), con, progress=context.log.info)
         checkpoint("ingest")
     context.log.info(summary.format())
-    loaded = sum(f.rows_loaded for f in summary.files.values())
-    quarantined = sum(f.rows_quarantined for f in summary.files.values())
+    by_table = {counts.table: counts for counts in summary.files.values()}
+    total_loaded = sum(f.rows_loaded for f in summary.files.values())
+    total_quarantined = sum(f.rows_quarantined for f in summary.files.values())
     for key in RAW_KEYS + AUDIT_KEYS + [QUARANTINE_KEY]:
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "export_id": summary.export_id,
-                "rows_loaded": loaded,
-                "rows_quarantined": quarantined,
-                "build_file": str(build),
-            },
-        )
+        counts = by_table.get(key.path[-1]) if key.path[0] == "raw" else None
+        metadata: dict[str, object] = {"export_id": summary.export_id}
+        if counts is not None:
+            metadata |= {
+                "file": counts.file,
+                "rows_read": counts.rows_read,
+                "rows_loaded": counts.rows_loaded,
+                "rows_quarantined": counts.rows_quarantined,
+                "rows_duplicate": counts.rows_duplicate,
+                "rows_excluded_consent": counts.rows_excluded_consent,
+            }
+        else:
+            metadata |= {"rows_loaded": total_loaded, "rows_quarantined": total_quarantined}
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
