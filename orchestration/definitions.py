@@ -32,10 +32,14 @@ def resources() -> dict[str, object]:
     }
 
 
-defs = dg.Definitions(
-    assets=[registry_export, *REFRESH_ASSETS],
-    jobs=[refresh_job],
-    schedules=[build_nightly_schedule(nightly_cron())],
-    sensors=[new_export_sensor],
-    resources=resources(),
-)
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded lazily by Dagster's tools, so RLT_REFRESH_CRON is read when the code location loads, not at
+    import."""
+    return dg.Definitions(
+        assets=[registry_export, *REFRESH_ASSETS],
+        jobs=[refresh_job],
+        schedules=[build_nightly_schedule(nightly_cron())],
+        sensors=[new_export_sensor],
+        resources=resources(),
+    )

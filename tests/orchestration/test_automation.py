@@ -62,3 +62,12 @@ def test_empty_inbox_skips(tmp_path):
     assert isinstance(
         schedule(dg.build_schedule_context(resources={"warehouse": _resource(tmp_path)})), dg.SkipReason
     )
+
+
+def test_nightly_schedule_follows_rlt_refresh_cron(monkeypatch):
+    from orchestration.definitions import defs as load_definitions
+
+    monkeypatch.delenv("RLT_REFRESH_CRON", raising=False)
+    assert load_definitions().resolve_schedule_def("nightly_refresh").cron_schedule == "0 2 * * *"
+    monkeypatch.setenv("RLT_REFRESH_CRON", "15 3 * * *")
+    assert load_definitions().resolve_schedule_def("nightly_refresh").cron_schedule == "15 3 * * *"

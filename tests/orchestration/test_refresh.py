@@ -19,8 +19,9 @@ from orchestration.settings import ClinicalSettings
 def test_definitions_load_with_every_group():
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as load_definitions
 
+    defs = load_definitions()
     job = defs.resolve_job_def("registry_refresh")
     assert job is not None
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
