@@ -116,14 +116,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from orchestration.reporting import render_cohort_reports
+    from orchestration.reporting import render_one_report
 
     warehouse = _warehouse_arg(args.warehouse)
     if not warehouse.exists():
         _say(f"no published warehouse at {warehouse}: run `rlt refresh EXPORT` or `rlt demo` first")
         return 2
-    paths = render_cohort_reports(warehouse, _reports_arg(args.reports_dir), cohorts=[args.cohort])
-    _say(f"report: {paths[0]}")
+    path = render_one_report(warehouse, _reports_arg(args.reports_dir), args.cohort)
+    _say(f"report: {path}")
     return 0
 
 

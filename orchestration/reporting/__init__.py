@@ -5,6 +5,7 @@ from orchestration.reporting.render import (
     ReportRenderError,
     render_cohort_reports,
     render_export_reports,
+    render_one_report,
     render_report,
     safe_file_stem,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "ReportRenderError",
     "render_cohort_reports",
     "render_export_reports",
+    "render_one_report",
     "render_report",
     "safe_file_stem",
 ]

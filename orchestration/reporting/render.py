@@ -101,16 +101,29 @@ def render_cohort_reports(
     return [*paths, index]
 
 
-def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
-    """Every cohort's report into `reports_root/<export_id>/`, and `reports_root/index.html` linking the
-    latest ones. Returns what `render_cohort_reports` returns."""
-    warehouse = Path(warehouse).resolve()
+def _export_dir(warehouse: Path) -> str:
+    """The folder of the published export's reports: its export_id as a safe file name."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         row = con.execute("select export_id from audit.runs order by finished_at desc limit 1").fetchone()
     finally:
         con.close()
-    export_dir = safe_file_stem(str(row[0]) if row else "export")
+    return safe_file_stem(str(row[0]) if row else "export")
+
+
+def render_one_report(warehouse: Path, reports_root: Path, cohort: str, qmd: Path = DEFAULT_QMD) -> Path:
+    """One cohort's report, on demand, beside the nightly ones (`reports_root/<export_id>/`); the index
+    pages are left as the nightly run wrote them."""
+    warehouse = Path(warehouse).resolve()
+    target = Path(reports_root) / _export_dir(warehouse) / _file_names([cohort])[cohort]
+    return render_report(qmd, target, _params(cohort, warehouse))
+
+
+def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
+    """Every cohort's report into `reports_root/<export_id>/`, and `reports_root/index.html` linking the
+    latest ones. Returns what `render_cohort_reports` returns."""
+    warehouse = Path(warehouse).resolve()
+    export_dir = _export_dir(warehouse)
     paths = render_cohort_reports(warehouse, Path(reports_root) / export_dir)
     descriptions = _read_cohorts(warehouse)
     names = list(descriptions)

@@ -48,3 +48,22 @@ def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
     done = _rlt("sql", "--warehouse", str(tmp_path / "none.duckdb"))
     assert done.returncode == 2
     assert "rlt demo" in done.stderr
+
+
+def test_report_on_demand_lands_beside_the_nightly_ones(refreshed, tmp_path):
+    import shutil
+
+    reports = tmp_path / "reports"
+    shutil.copytree(refreshed.reports_dir, reports)
+    index_before = (reports / "index.html").read_bytes()
+    done = _rlt(
+        "report", "--cohort", "ecog_3", "--warehouse", str(refreshed.published), "--reports-dir", str(reports)
+    )
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(refreshed.published), read_only=True) as con:
+        export_id = con.execute("select export_id from raw.export_manifest").fetchone()[0]
+    page = reports / export_id / "ecog_3.html"
+    assert str(page) in done.stderr
+    assert "Cohort report" in page.read_text(encoding="utf-8")
+    # the latest-reports index still lists every cohort, not just the one rendered on demand
+    assert (reports / "index.html").read_bytes() == index_before
