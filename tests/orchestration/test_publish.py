@@ -5,34 +5,13 @@ import duckdb
 import pytest
 
 from orchestration.publish import (
-    REQUIRED_TABLES,
     PublishError,
-    RunRecord,
     build_path,
     publish,
     published_run,
     start_build,
 )
-
-
-def _fill(build, marker: str) -> None:
-    with duckdb.connect(str(build)) as con:
-        for schema, table in REQUIRED_TABLES:
-            con.execute(f"create schema if not exists {schema}")
-            if (schema, table) == ("raw", "export_manifest"):
-                con.execute(
-                    "create table raw.export_manifest as "
-                    "select ? as export_id, date '2024-09-15' as data_cutoff, 'TEST' as registry",
-                    [marker],
-                )
-            else:
-                con.execute(f"create table {schema}.{table} as select ? as marker", [marker])
-
-
-def _run(export_id: str) -> RunRecord:
-    from datetime import UTC, datetime
-
-    return RunRecord(export_id, datetime(2024, 9, 16, 2, tzinfo=UTC), "test+0", '{"a": 1}', "fp-" + export_id)
+from tests.fixtures.minimal_build import fill_minimal_build, run_record
 
 
 def test_publish_swaps_in_the_build_and_keeps_run_history(tmp_path):
@@ -40,8 +19,8 @@ def test_publish_swaps_in_the_build_and_keeps_run_history(tmp_path):
     for n in (1, 2):
         build = start_build(published, f"run{n}")
         assert build.parent == published.parent
-        _fill(build, f"export-{n}")
-        publish(build, published, _run(f"export-{n}"))
+        fill_minimal_build(build, f"export-{n}")
+        publish(build, published, run_record(f"export-{n}"))
         assert not build.exists()
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select marker from marts.dim_patient").fetchone()[0] == "export-2"
@@ -58,15 +37,15 @@ def test_publish_swaps_in_the_build_and_keeps_run_history(tmp_path):
 def test_incomplete_build_is_refused_and_published_file_untouched(tmp_path):
     published = tmp_path / "registry.duckdb"
     good = start_build(published, "good")
-    _fill(good, "good")
-    publish(good, published, _run("good"))
+    fill_minimal_build(good, "good")
+    publish(good, published, run_record("good"))
     before = published.read_bytes()
 
     bad = start_build(published, "bad")
     with duckdb.connect(str(bad)) as con:
         con.execute("create schema marts; create table marts.dim_patient as select 1 as x")
     with pytest.raises(PublishError, match="analysis.km_summary"):
-        publish(bad, published, _run("bad"))
+        publish(bad, published, run_record("bad"))
     assert published.read_bytes() == before
 
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import duckdb
@@ -89,38 +89,38 @@ def wait_for(
         time.sleep(0.02)
 
 
-def group_commands(pgid: int) -> list[str]:
-    """Command lines of the live processes of process group `pgid` (Linux /proc)."""
-    commands = []
+def _live_processes() -> Iterator[tuple[Path, list[str]]]:
+    """(/proc/<pid>, stat fields after the command name) of every process that is not a zombie. The
+    command name is parenthesised and may contain spaces, so fields are counted from its closing paren:
+    [0] state, [1] ppid, [2] pgrp."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            # field 5 (pgrp) follows the parenthesised command name, which may contain spaces
             fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) != pgid or fields[0] == "Z":
-                continue
-            commands.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except (OSError, ValueError, IndexError):
+        except (OSError, ValueError):
             continue
+        if len(fields) > 2 and fields[0] != "Z":
+            yield entry, fields
+
+
+def group_commands(pgid: int) -> list[str]:
+    """Command lines of the live processes of process group `pgid` (Linux /proc)."""
+    commands = []
+    for entry, fields in _live_processes():
+        if fields[2] == str(pgid):
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            commands.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
     return commands
 
 
 def children_of(pid: int) -> list[int]:
     """Live child processes of `pid` (Linux /proc), e.g. a Jupyter kernel started in its own session."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[1]) == pid and fields[0] != "Z":
-                children.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return children
+    return [int(entry.name) for entry, fields in _live_processes() if fields[1] == str(pid)]
 
 
 def alive(pid: int) -> bool:

@@ -7,32 +7,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 
 import duckdb
 import pytest
 
-from orchestration.publish import REQUIRED_TABLES, RunRecord, publish, published_run, start_build
+from orchestration.publish import publish, published_run, start_build
+from tests.fixtures.minimal_build import fill_minimal_build, run_record
 
 from .support import wait_for
-
-
-def _fill(build, export_id: str) -> None:
-    with duckdb.connect(str(build)) as con:
-        for schema, table in REQUIRED_TABLES:
-            con.execute(f"create schema if not exists {schema}")
-            if (schema, table) == ("raw", "export_manifest"):
-                con.execute(
-                    "create table raw.export_manifest as "
-                    "select ? as export_id, date '2024-09-15' as data_cutoff, 'TEST' as registry",
-                    [export_id],
-                )
-            else:
-                con.execute(f"create table {schema}.{table} as select 1 as x")
-
-
-def _run(export_id: str) -> RunRecord:
-    return RunRecord(export_id, datetime(2024, 9, 16, 2, tzinfo=UTC), "test+0", "{}", "fp-" + export_id)
 
 
 def test_history_written_by_an_older_version_is_carried_over(tmp_path):
@@ -49,8 +31,8 @@ def test_history_written_by_an_older_version_is_carried_over(tmp_path):
             " timestamptz '2024-06-02 02:10:00+00', 'v0', '{}', 'fp-old-1')"
         )
     build = start_build(published, "next")
-    _fill(build, "new-1")
-    publish(build, published, _run("new-1"))
+    fill_minimal_build(build, "new-1")
+    publish(build, published, run_record("new-1"))
     with duckdb.connect(str(published), read_only=True) as con:
         runs = con.execute("select export_id, registry from audit.runs order by finished_at").fetchall()
     assert runs == [("old-1", None), ("new-1", "TEST")]
@@ -69,8 +51,8 @@ HOLDER = textwrap.dedent(
 def test_unreadable_history_stops_the_publish_instead_of_dropping_it(tmp_path):
     published = tmp_path / "registry.duckdb"
     first = start_build(published, "first")
-    _fill(first, "export-1")
-    publish(first, published, _run("export-1"))
+    fill_minimal_build(first, "export-1")
+    publish(first, published, run_record("export-1"))
     before = published.read_bytes()
 
     holding = tmp_path / "holding"
@@ -78,9 +60,9 @@ def test_unreadable_history_stops_the_publish_instead_of_dropping_it(tmp_path):
     try:
         wait_for(holding.exists, "the process holding the warehouse open", holder, timeout=60)
         second = start_build(published, "second")
-        _fill(second, "export-2")
+        fill_minimal_build(second, "export-2")
         with pytest.raises(duckdb.Error):
-            publish(second, published, _run("export-2"))
+            publish(second, published, run_record("export-2"))
     finally:
         holder.kill()
         holder.wait()
