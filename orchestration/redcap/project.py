@@ -29,6 +29,7 @@ REPEATING = "repeating_instruments.csv"
 EVENT_MAPPING = "instrument_event_mapping.csv"
 MISSING_CODES = "missing_data_codes.txt"
 DAGS = "data_access_groups.csv"
+MAPPING = "redcap_mapping.yaml"  # a registry's own mapping, shipped with its export (for the inbox)
 _RECORDS_ALIAS = re.compile(r".*_DATA_.*\.csv$", re.IGNORECASE)
 _DICTIONARY_ALIAS = re.compile(r".*_?DataDictionary.*\.csv$", re.IGNORECASE)
 _MAX_UNPACKED = 4 * 2**30
@@ -104,7 +105,7 @@ def redcap_files(folder: Path) -> list[Path]:
     """The files of a REDCap export folder the import reads (for fingerprints and times)."""
     names = [p.name for p in folder.iterdir() if p.is_file()]
     picked = [_pick(names, RECORDS, _RECORDS_ALIAS), _pick(names, DICTIONARY, _DICTIONARY_ALIAS)]
-    picked += [n for n in (REPEATING, EVENT_MAPPING, MISSING_CODES, DAGS) if n in names]
+    picked += [n for n in (REPEATING, EVENT_MAPPING, MISSING_CODES, DAGS, MAPPING) if n in names]
     return [folder / n for n in picked if n is not None]
 
 
@@ -287,3 +288,20 @@ def _field_names(header: list[str], fields: dict[str, FieldDef]) -> tuple[list[s
 def checkbox_column(field_name: str, code: str) -> str:
     """The records column of one checkbox box: `field___code`, code lower-case, `-` and `.` as `_`."""
     return f"{field_name}___{code.lower().replace('-', '_').replace('.', '_')}"
+
+
+def records_header(fields: dict[str, FieldDef]) -> list[str]:
+    """The header REDCap writes for a classic project with repeating instruments and DAGs: record id,
+    the repeat and DAG columns, then every form's fields (a checkbox one column per box) and its status."""
+    record_id = next(iter(fields))
+    out = [record_id, "redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group"]
+    for form in dict.fromkeys(f.form for f in fields.values()):
+        for f in fields.values():
+            if f.form != form or f.name == record_id:
+                continue
+            if f.type == "checkbox":
+                out += [checkbox_column(f.name, code) for code, _ in f.choices]
+            else:
+                out.append(f.name)
+        out.append(f"{form}_complete")
+    return out

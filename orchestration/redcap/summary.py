@@ -38,7 +38,8 @@ class ImportSummary:
     def repaired(self) -> list[Issue]:
         return [i for i in self.issues if i.repaired]
 
-    def format(self) -> str:
+    def format(self, details: bool = True) -> str:
+        """The summary as printed; `details=False` leaves out record ids and values (for logs)."""
         lines = [f"REDCap import {self.source} -> {self.export_id}: {self.records} records"]
         lines.append("rows per table: " + ", ".join(f"{t} {n}" for t, n in self.rows.items()))
         if self.missing:
@@ -65,7 +66,7 @@ class ImportSummary:
         ):
             if issues:
                 lines.append(f"{title} ({len(issues)}):")
-                lines += [f"  {line}" for line in _grouped(issues)]
+                lines += [f"  {line}" for line in _grouped(issues if details else _anonymous(issues))]
         return "\n".join(lines)
 
     def audit_record(self) -> dict[str, object]:
@@ -90,6 +91,10 @@ class ImportSummary:
         }
 
 
+def _anonymous(issues: list[Issue]) -> list[Issue]:
+    return [Issue(i.table, "", i.field, "", i.reason, i.repaired) for i in issues]
+
+
 def _grouped(issues: list[Issue]) -> list[str]:
     """One line per (table, field, value, reason) with its records: `record 17, field ae_term, value '42'`."""
     groups: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
@@ -97,9 +102,10 @@ def _grouped(issues: list[Issue]) -> list[str]:
         groups[(i.table, i.field, i.value, i.reason)].append(i.record)
     out = []
     for (table, fld, value, reason), records in groups.items():
-        shown = ", ".join(r for r in records[:MAX_RECORDS_SHOWN] if r)
-        more = f" and {len(records) - MAX_RECORDS_SHOWN} more" if len(records) > MAX_RECORDS_SHOWN else ""
-        who = f"record {shown}{more}, " if shown else ""
+        named = [r for r in records if r]
+        shown = ", ".join(named[:MAX_RECORDS_SHOWN])
+        more = f" and {len(named) - MAX_RECORDS_SHOWN} more" if len(named) > MAX_RECORDS_SHOWN else ""
+        who = f"record {shown}{more}, " if shown else (f"{len(records)} x " if len(records) > 1 else "")
         val = f", value {value!r}" if value else ""
         out.append(f"{table}: {who}field {fld}{val}: {reason}")
     return out

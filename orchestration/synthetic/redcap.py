@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from orchestration.redcap.mapping import REFERENCE_DIR, match_vocabulary, vocabulary
-from orchestration.redcap.project import FieldDef, checkbox_column, read_dictionary
+from orchestration.redcap.project import FieldDef, checkbox_column, read_dictionary, records_header
 from orchestration.synthetic.export import export_dates, generate_export
 
 _MISSING_STREAM = 901  # random stream of the missing-data codes (beside export.py's streams)
@@ -43,7 +43,7 @@ def generate_redcap_export(out_dir: Path, patients: int, seed: int) -> Path:
     fields = read_dictionary(_DICTIONARY)
     writer = _Writer(fields, np.random.default_rng([seed, _MISSING_STREAM]))
     rows = list(writer.records(tables))
-    header = _header(fields)
+    header = records_header(fields)
     with open(out_dir / "records.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=header, restval="", lineterminator="\n")
         w.writeheader()
@@ -82,23 +82,6 @@ def _read(path: Path) -> list[Record]:
         reader = csv.reader(f, delimiter=";" if first.count(";") > first.count(",") else ",")
         header = [h.strip().lower() for h in next(reader)]
         return [dict(zip(header, row, strict=True)) for row in reader]
-
-
-def _header(fields: dict[str, FieldDef]) -> list[str]:
-    """REDCap's column order: record id, the repeat and DAG columns, then every form's fields (checkboxes
-    one column per box) followed by the form's status."""
-    out = ["record_id", "redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group"]
-    forms = list(dict.fromkeys(f.form for f in fields.values()))
-    for form in forms:
-        for f in fields.values():
-            if f.form != form or f.name == "record_id":
-                continue
-            if f.type == "checkbox":
-                out += [checkbox_column(f.name, code) for code, _ in f.choices]
-            else:
-                out.append(f.name)
-        out.append(f"{form}_complete")
-    return out
 
 
 def _iso(text: str) -> str:
