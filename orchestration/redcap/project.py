@@ -29,6 +29,7 @@ REPEATING = "repeating_instruments.csv"
 EVENT_MAPPING = "instrument_event_mapping.csv"
 MISSING_CODES = "missing_data_codes.txt"
 DAGS = "data_access_groups.csv"
+INSTRUMENTS = "instruments.csv"
 MAPPING = "redcap_mapping.yaml"  # a registry's own mapping, shipped with its export (for the inbox)
 _RECORDS_ALIAS = re.compile(r".*_DATA_.*\.csv$", re.IGNORECASE)
 _DICTIONARY_ALIAS = re.compile(r".*_?DataDictionary.*\.csv$", re.IGNORECASE)
@@ -105,7 +106,7 @@ def redcap_files(folder: Path) -> list[Path]:
     """The files of a REDCap export folder the import reads (for fingerprints and times)."""
     names = [p.name for p in folder.iterdir() if p.is_file()]
     picked = [_pick(names, RECORDS, _RECORDS_ALIAS), _pick(names, DICTIONARY, _DICTIONARY_ALIAS)]
-    picked += [n for n in (REPEATING, EVENT_MAPPING, MISSING_CODES, DAGS, MAPPING) if n in names]
+    picked += [n for n in (REPEATING, INSTRUMENTS, EVENT_MAPPING, MISSING_CODES, DAGS, MAPPING) if n in names]
     return [folder / n for n in picked if n is not None]
 
 
@@ -181,9 +182,22 @@ def read_project(folder: Path, shown_as: Path) -> Project:
         project.dags = {
             r.get("unique_group_name", "").strip(): r.get("data_access_group_name", "").strip() for r in dags
         }
+    if INSTRUMENTS in names:
+        _relabel_instruments(project, folder / INSTRUMENTS)
     times = [(folder / n).stat().st_mtime for n in names]
     project.newest_file = dt.datetime.fromtimestamp(max(times), dt.UTC).replace(microsecond=0)
     return project
+
+
+def _relabel_instruments(project: Project, path: Path) -> None:
+    """A labels export names repeating instruments by their label: read them back to form names."""
+    _, rows = _read_dicts(path)
+    by_label = {r.get("instrument_label", "").strip(): r.get("instrument_name", "").strip() for r in rows}
+    forms = {f.form for f in project.fields.values()}
+    for r in project.rows:
+        value = r.get("redcap_repeat_instrument", "")
+        if value and value not in forms and by_label.get(value):
+            r["redcap_repeat_instrument"] = by_label[value]
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
