@@ -271,30 +271,47 @@ _CHOICE_HEADER = re.compile(r"^(?P<label>.*) \(choice=(?P<choice>.*)\)$", re.DOT
 
 def _field_names(header: list[str], fields: dict[str, FieldDef]) -> tuple[list[str], bool]:
     """Header cells as field names. A header of field labels (REDCap's labels export) is read back
-    through the dictionary where every label is unique; a cell that matches nothing is kept as is."""
+    through the dictionary: columns come in dictionary order, so a label shared by several fields is the
+    first of them not yet seen; a cell that matches nothing is kept as is."""
     names = [h.strip().lower() for h in header]
-    if any(n in fields or n.startswith("redcap_") for n in names):
-        return names, False
+    if (
+        not names
+        or names[0] in fields
+        or names[0] != fields.get(next(iter(fields), ""), FieldDef("", "", "", "", "")).label.casefold()
+    ):
+        return (
+            names,
+            False,
+        )  # REDCap's first column is the record id: its name, or in a labels export its label
     labels: dict[str, list[str]] = {}
     for f in fields.values():
         labels.setdefault(f.label.casefold(), []).append(f.name)
-    forms = list(dict.fromkeys(f.form for f in fields.values()))
+    used: set[str] = set()
     out = []
-    form_index = 0
+    form = ""
     for cell in header:
         text = cell.strip()
-        key = text.casefold()
-        hit = _SYSTEM_LABELS.get(key)
+        hit = _SYSTEM_LABELS.get(text.casefold())
         m = _CHOICE_HEADER.match(text)
-        if hit is None and m and len(labels.get(m["label"].casefold(), [])) == 1:
-            f = fields[labels[m["label"].casefold()][0]]
-            code = next((c for c, lab in f.choices if lab.casefold() == m["choice"].casefold()), None)
-            hit = checkbox_column(f.name, code) if code is not None else None
-        if hit is None and len(labels.get(key, [])) == 1:
-            hit = labels[key][0]
-            form_index = max(form_index, forms.index(fields[hit].form))
-        if hit is None and key == "complete?" and form_index < len(forms):
-            hit = f"{forms[form_index]}_complete"
+        if hit is None and m:
+            f = next(
+                (fields[n] for n in labels.get(m["label"].casefold(), []) if fields[n].type == "checkbox"),
+                None,
+            )
+            code = (
+                next((c for c, lab in f.choices if lab.casefold() == m["choice"].casefold()), None)
+                if f
+                else None
+            )
+            if f is not None and code is not None:
+                hit, form = checkbox_column(f.name, code), f.form
+        if hit is None:
+            hit = next((n for n in labels.get(text.casefold(), []) if n not in used), None)
+            if hit is not None:
+                used.add(hit)
+                form = fields[hit].form
+        if hit is None and text.casefold() == "complete?" and form:
+            hit = f"{form}_complete"
         out.append(hit or text.lower())
     return out, True
 
