@@ -353,7 +353,7 @@ class _Converter:
                     record,
                     name,
                     value,
-                    f"a label, not a code (export raw data): read as code {code}",
+                    "a label, not a code (export raw data): read as its code",
                     repaired=True,
                 )
             else:
@@ -407,7 +407,7 @@ class _Converter:
             record,
             name,
             value,
-            f"date not in REDCap's raw form YYYY-MM-DD: read as {iso}",
+            "date not in REDCap's raw form YYYY-MM-DD: read by the field's validation (D.M.Y if dotted)",
             repaired=True,
         )
         return iso

@@ -147,7 +147,7 @@ def test_labels_exported_instead_of_codes(tmp_path):
     assert summary.unmapped() == []
     repaired = {(i.record, i.field, i.value) for i in summary.repaired()}
     assert ("R1", "sex", "Male") in repaired and ("R2", "radioligand", "225Ac-PSMA-617") in repaired
-    assert "a label, not a code (export raw data): read as code 1" in summary.format()
+    assert "a label, not a code (export raw data): read as its code" in summary.format()
 
 
 def test_dates_in_another_format(tmp_path):
