@@ -191,7 +191,9 @@ class _Converter:
             cache: dict[str, str | None] = {}
             checked = source.checked
             if checked is None:
-                yield self._row(source, r, record, cache, None)
+                row = self._row(source, r, record, cache, None)
+                if not source.require or any(row[c] is not None for c in source.require):
+                    yield row
                 continue
             ticks = self._ticks(source, checked, r, record)
             if ticks is None:

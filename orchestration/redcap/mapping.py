@@ -55,6 +55,8 @@ class Source:
     table: str
     instrument: str
     columns: tuple[ColumnSpec, ...]
+    # a row is written only where one of these columns has a value (wide forms: one field per analyte)
+    require: tuple[str, ...] = ()
 
     @property
     def checked(self) -> ColumnSpec | None:
@@ -156,10 +158,9 @@ def parse_mapping(raw: Any, origin: str) -> Mapping:
 def _parse_source(table: str, src: Any, where: str, fail) -> Source:
     if not isinstance(src, dict) or not isinstance(src.get("instrument"), str):
         raise fail(where, "expected `instrument:` (a REDCap form name) and `columns:`")
-    if set(src) - {"instrument", "columns"}:
-        raise fail(
-            where, f"unknown key(s) {', '.join(sorted(map(str, set(src) - {'instrument', 'columns'})))}"
-        )
+    keys = {"instrument", "columns", "require"}
+    if set(src) - keys:
+        raise fail(where, f"unknown key(s) {', '.join(sorted(map(str, set(src) - keys)))}")
     columns = src.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise fail(where, "`columns:` must map contract columns to REDCap fields")
@@ -183,7 +184,11 @@ def _parse_source(table: str, src: Any, where: str, fail) -> Source:
             raise fail(f"{where}.columns.{s.column}", "`{value}` needs a `checked:` column in the same table")
         if s.when is not None and s.when[0] not in columns:
             raise fail(f"{where}.columns.{s.column}", f"`when` names {s.when[0]}, which is not mapped here")
-    return Source(table, src["instrument"], tuple(specs))
+    require = src.get("require") or []
+    require = [require] if isinstance(require, str) else require
+    if not isinstance(require, list) or any(c not in columns for c in require):
+        raise fail(f"{where}.require", "expected mapped column name(s) of this table")
+    return Source(table, src["instrument"], tuple(specs), tuple(map(str, require)))
 
 
 def _parse_spec(table: str, column: str, spec: Any, where: str, fail) -> ColumnSpec:
