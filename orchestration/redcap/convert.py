@@ -173,9 +173,13 @@ class _Converter:
         repeating = instrument in self.p.repeating or any(
             r.get(REPEAT_INSTRUMENT, "") == instrument for r in self.p.rows
         )
+        events = self.p.event_forms
         for r in self.p.rows:
             if not r[self.m.record_id]:
                 continue
+            event = r.get(EVENT, "")
+            if events and event in events and instrument not in events[event]:
+                continue  # a longitudinal project's event without this form: not "never started"
             if r.get(REPEAT_INSTRUMENT, "") == (instrument if repeating else ""):
                 yield r
 

@@ -76,6 +76,7 @@ class Project:
     header: list[str]
     rows: list[dict[str, str]]
     repeating: set[str] = field(default_factory=set)
+    event_forms: dict[str, set[str]] = field(default_factory=dict)  # longitudinal: event -> its forms
     missing_codes: tuple[str, ...] = ()
     dags: dict[str, str] = field(default_factory=dict)  # unique group name -> name
     newest_file: dt.datetime | None = None
@@ -174,6 +175,12 @@ def read_project(folder: Path, shown_as: Path) -> Project:
     if REPEATING in names:
         _, rep = _read_dicts(folder / REPEATING)
         project.repeating = {r.get("form_name", "").strip() for r in rep} - {""}
+    if EVENT_MAPPING in names:
+        _, mapping_rows = _read_dicts(folder / EVENT_MAPPING)
+        for r in mapping_rows:
+            event, form = r.get("unique_event_name", "").strip(), r.get("form", "").strip()
+            if event and form:
+                project.event_forms.setdefault(event, set()).add(form)
     codes_file = folder / MISSING_CODES
     if MISSING_CODES in names:
         project.missing_codes = tuple(c for c, _ in parse_choices(codes_file.read_text(encoding="utf-8-sig")))

@@ -158,3 +158,34 @@ def test_default_dates_come_from_the_files(tmp_path):
     import_redcap(source, tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert (manifest["exported_at"], manifest["data_cutoff"]) == ("2024-09-16T02:00:00Z", "2024-09-16")
+
+
+def test_a_longitudinal_project_reads_each_form_in_its_events(imported, tmp_path):
+    """The same records in two events (enrolment; follow-up with the vital status): the same tables, and
+    an event without a form does not count as that form never started."""
+    classic, _ = imported
+    from tests.redcap.handmade import base_rows
+
+    vital = ("last_known_alive_date", "death_date", "vital_notes", "vital_status_complete")
+    rows = []
+    for r in base_rows():
+        if r.get("redcap_repeat_instrument"):
+            rows.append({**r, "redcap_event_name": "enrolment_arm_1"})
+            continue
+        keep = ("record_id", "redcap_data_access_group")
+        rows.append({k: v for k, v in r.items() if k not in vital} | {"redcap_event_name": "enrolment_arm_1"})
+        rows.append(
+            {k: v for k, v in r.items() if k in vital or k in keep} | {"redcap_event_name": "follow_up_arm_1"}
+        )
+    source = write_redcap_export(tmp_path / "longitudinal", rows)
+    forms = ("patient", "ecog", "prior_therapy", "metastases", "rlt_cycle", "lab_result", "adverse_event")
+    (source / "instrument_event_mapping.csv").write_text(
+        "arm_num,unique_event_name,form\n"
+        + "".join(f"1,enrolment_arm_1,{f}\n" for f in forms)
+        + "1,follow_up_arm_1,vital_status\n"
+    )
+    summary = import_redcap(source, tmp_path / "out", exported_at=EXPORTED_AT, data_cutoff="2024-09-15")
+    for table in ("patients", "prior_therapies", "metastases", "rlt_cycles", "vital_status"):
+        assert read_table(tmp_path / "out", table) == read_table(classic, table), table
+    assert dict(summary.not_started) == {"prior_therapy": 2}
+    assert summary.unmapped() == []
