@@ -61,6 +61,7 @@ class _Converter:
         self.header = set(project.header)
         self._noted: set[tuple[str, str, str]] = set()
         self._patients_seen: set[str] = set()
+        self._base: dict[str, list[dict[str, str]]] | None = None
         if mapping.record_id not in self.header:
             raise RedcapError(
                 f"records.csv: no column {mapping.record_id!r} (the mapping's record_id); "
@@ -213,6 +214,9 @@ class _Converter:
         if r.get(f"{source.instrument}_complete", "").casefold() in _STARTED:
             return True
         for spec in source.columns:
+            other = self.p.fields.get(spec.field)
+            if other is not None and other.form != source.instrument:
+                continue  # a field of another form says nothing about this one
             if spec.kind == "checked":
                 boxes = [h for h in self.p.header if h.startswith(f"{spec.field}___")]
                 if any(r.get(h, "").casefold() not in _UNTICKED for h in boxes):
@@ -300,8 +304,23 @@ class _Converter:
         name = spec.field.replace(VALUE_PLACEHOLDER, tick or "")
         key = f"{spec.column}:{name}"
         if key not in cache:
-            cache[key] = self._cell(source, spec, name, r.get(name, ""), record)
+            cache[key] = self._cell(
+                source, spec, name, r.get(name, "") or self._elsewhere(source, name, record), record
+            )
         return cache[key]
+
+    def _elsewhere(self, source: Source, name: str, record: str) -> str:
+        """A field of another, non-repeating form (e.g. a pseudonym on the patient form, named for the
+        rows of a repeating form): its value on the record's own row."""
+        fdef = self.p.fields.get(name)
+        if fdef is None or fdef.form == source.instrument or fdef.form in self.p.repeating:
+            return ""
+        if self._base is None:
+            self._base = {}
+            for r in self.p.rows:
+                if not r.get(REPEAT_INSTRUMENT, ""):
+                    self._base.setdefault(r[self.m.record_id], []).append(r)
+        return next((r[name] for r in self._base.get(record, []) if r.get(name, "")), "")
 
     # -- cells ----------------------------------------------------------------------------------------
     def _cell(self, source: Source, spec: ColumnSpec, name: str, value: str, record: str) -> str | None:

@@ -116,3 +116,31 @@ def test_malformed_columns_are_named(change, message):
     with pytest.raises(MappingError, match=re.escape(message)) as caught:
         parse_mapping(raw, "my.yaml")
     assert str(caught.value).startswith("my.yaml: tables.prior_therapies.columns.")
+
+
+def test_a_field_of_the_patient_form_names_the_patient_in_every_table(tmp_path):
+    """A design whose pseudonym is a field of the enrolment form (the record id is REDCap's counter)."""
+    source = tmp_path / "pseudonymised"
+    source.mkdir()
+    (source / "data_dictionary.csv").write_text(
+        DICTIONARY.replace("full_name,", "pseudonym,enrolment,text,Pseudonym,,\nfull_name,", 1)
+    )
+    lines = RECORDS.splitlines()
+    lines[0] = lines[0].replace("full_name", "pseudonym,full_name")
+    lines[1:] = [
+        line.replace(",Max", ",PS-1,Max").replace(",Otto", ",PS-2,Otto") if ",,," in line[:9] else
+        line.replace(",,,,", ",,,,,", 1)
+        for line in lines[1:]
+    ]  # fmt: skip
+    (source / "records.csv").write_text("\n".join(lines) + "\n")
+    mapping = _doc_mapping().replace("patient_id: study_id", "patient_id: pseudonym")
+    (tmp_path / "mapping.yaml").write_text(mapping)
+    summary = import_redcap(
+        source, tmp_path / "out", mapping=tmp_path / "mapping.yaml", exported_at="2024-09-16"
+    )
+    out = tmp_path / "out"
+    assert [r["patient_id"] for r in read_table(out, "patients")] == ["PS-1", "PS-2"]
+    assert [r["patient_id"] for r in read_table(out, "rlt_cycles")] == ["PS-1"]
+    assert [r["patient_id"] for r in read_table(out, "lab_results")] == ["PS-1", "PS-1"]
+    assert [r["patient_id"] for r in read_table(out, "vital_status")] == ["PS-1", "PS-2"]
+    assert summary.unmapped() == [] and dict(summary.not_started) == {}
