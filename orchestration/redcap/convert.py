@@ -62,6 +62,7 @@ class _Converter:
         self._noted: set[tuple[str, str, str]] = set()
         self._patients_seen: set[str] = set()
         self._base: dict[str, list[dict[str, str]]] | None = None
+        self._box_columns: dict[str, list[str]] = {}
         if mapping.record_id not in self.header:
             raise RedcapError(
                 f"records.csv: no column {mapping.record_id!r} (the mapping's record_id); "
@@ -88,16 +89,13 @@ class _Converter:
 
     def _check_patients(self, records: list[str]) -> None:
         """A record without a started patient instrument: its other rows become orphans downstream."""
-        patients = [s for s in self.m.sources if s.table == "patients"]
-        spec = next((c for c in patients[0].columns if c.column == "patient_id"), None) if patients else None
-        if spec is None or spec.kind != "field" or spec.field != self.m.record_id:
-            return
+        instrument = next((s.instrument for s in self.m.sources if s.table == "patients"), "")
         for record in records:
             if record not in self._patients_seen:
                 self._issue(
                     "patients",
                     record,
-                    f"{patients[0].instrument} (instrument)",
+                    f"{instrument} (instrument)",
                     "",
                     "record without the patient instrument: no patients row; its other rows are written "
                     "and quarantined as orphans",
@@ -218,7 +216,7 @@ class _Converter:
             if other is not None and other.form != source.instrument:
                 continue  # a field of another form says nothing about this one
             if spec.kind == "checked":
-                boxes = [h for h in self.p.header if h.startswith(f"{spec.field}___")]
+                boxes = self._boxes(spec.field)
                 if any(r.get(h, "").casefold() not in _UNTICKED for h in boxes):
                     return True
             elif (
@@ -229,6 +227,13 @@ class _Converter:
                 return True
         return False
 
+    def _boxes(self, field_name: str) -> list[str]:
+        """The records columns of a checkbox field's boxes (`field___code`), as in the header."""
+        if field_name not in self._box_columns:
+            prefix = f"{field_name}___"
+            self._box_columns[field_name] = [h for h in self.p.header if h.startswith(prefix)]
+        return self._box_columns[field_name]
+
     def _ticks(self, source: Source, spec: ColumnSpec, r: dict[str, str], record: str) -> list[str] | None:
         """The contract values of the ticked boxes; None when the group carries a missing-data code."""
         fdef = self.p.fields.get(spec.field)
@@ -236,7 +241,7 @@ class _Converter:
         known = {checkbox_column(spec.field, code): code for code, _ in choices}
         values: list[str] = []
         missing: list[str] = []
-        for column in (h for h in self.p.header if h.startswith(f"{spec.field}___")):
+        for column in self._boxes(spec.field):
             cell = r.get(column, "")
             if cell.casefold() in _UNTICKED:
                 continue
