@@ -78,14 +78,34 @@ class _Converter:
         out: dict[str, list[Row]] = {t: [] for t in self.m.tables()}
         for source in self.m.sources:
             out[source.table] += list(self._rows(source))
+        self._count_other_forms()
         self._check_patients(records)
         self.s.rows = {t: len(rows) for t, rows in out.items()}
-        read = {rid, *SYSTEM_COLUMNS}
+        read = {rid, *SYSTEM_COLUMNS, *(f"{f.form}_complete" for f in self.p.fields.values())}
         for source in self.m.sources:
             read |= {f"{source.instrument}_complete"}
             read |= set(self._columns_read(source))
-        self.s.fields_not_written = [h for h in self.p.header if h not in read]
+        unread = [h.split("___")[0] if "___" in h else h for h in self.p.header if h not in read]
+        self.s.fields_not_written = list(dict.fromkeys(unread))  # a checkbox once, not once per box
         return out
+
+    def _count_other_forms(self) -> None:
+        """Forms the mapping does not read (e.g. a death form with the cause of death): never started is
+        counted as well, so that "missing" shows in the summary for every form."""
+        mapped = {s.instrument for s in self.m.sources}
+        forms: dict[str, list[FieldDef]] = {}
+        for f in self.p.fields.values():
+            if f.name != self.m.record_id:
+                forms.setdefault(f.form, []).append(f)
+        for form, fields in forms.items():
+            if form in mapped or form in self.p.repeating:
+                continue
+            columns = [c for f in fields for c in (self._boxes(f.name) if f.type == "checkbox" else [f.name])]
+            for r in self._instance_rows(form):
+                if r.get(f"{form}_complete", "").casefold() in _STARTED:
+                    continue
+                if not any(r.get(c, "").casefold() not in _UNTICKED for c in columns):
+                    self.s.not_started[form] += 1
 
     def _check_patients(self, records: list[str]) -> None:
         """A record without a started patient instrument: its other rows become orphans downstream."""

@@ -4,9 +4,9 @@
 The registry is the one `generate_export` writes for the same seed, cell for cell: it is generated that way
 into a temporary folder and re-written here the way REDCap would export it (raw codes, ISO dates, `.`
 decimals, one row per record plus one per repeating instance, checkboxes as `field___code`, data access
-groups as sites). What REDCap adds is added: missing-data codes where the registry has an empty cell, a
-prior-therapy form never started where a patient has no prior therapy, names and record numbers in
-identifier fields, free-text notes.
+groups as sites). What REDCap adds is added: missing-data codes where the registry has an empty cell; a
+death form never started for the living (and a prior-therapy form where a patient has none); names and
+record numbers in identifier fields; free-text notes; the cause of death (not in the contract).
 """
 
 from __future__ import annotations
@@ -157,10 +157,16 @@ class _Writer:
             (vital,) = mine["vital_status"]
             base |= {
                 "last_known_alive_date": _iso(vital["last_known_alive_date"]),
-                "death_date": _iso(vital["death_date"]),
                 "vital_notes": f"Seen by Dr. {p.get('patient_name', '').split(' ')[-1]}; next visit planned",
                 "vital_status_complete": "2",
             }
+            # the death form: filled in for the dead, never started (status 0, every box 0) for the living
+            died = vital["death_date"] != ""
+            cause = str(1 + int(self.rng.integers(0, 4))) if died else ""
+            base["death_date"] = _iso(vital["death_date"])
+            for code, _ in self.fields["death_cause"].choices:
+                base[checkbox_column("death_cause", code)] = "1" if code == cause else "0"
+            base["death_complete"] = "2" if died else "0"
             yield base
             yield from self._repeats(pid, base["redcap_data_access_group"], mine, extent)
 

@@ -74,7 +74,7 @@ def test_imported_on_the_way_in_owner_only_and_audited(tmp_path):
         "gleason_score": {"NASK": 1},
         "pt_docetaxel_end": {"NASK": 1},
     }
-    assert json.loads(row[4]) == {"prior_therapy": 2}
+    assert json.loads(row[4]) == {"death": 2, "prior_therapy": 2}
     assert [(i["field"], i["n"]) for i in json.loads(row[5])] == [("radioligand", 1)]
     for secret in ("R3", '"42"', "1955-07-15", *PLANTED):
         assert secret not in everything
@@ -101,4 +101,6 @@ def test_rlt_generate_format_redcap(tmp_path, capsys):
     assert main(["import-redcap", str(out), str(tmp_path / "imported")]) == 0
     printed = capsys.readouterr().out
     assert "REDCap import redcap -> redcap: 5 records" in printed
-    assert "fields outside the mapping (never written): patient_name, mrn, vital_notes" in printed
+    assert (
+        "fields outside the mapping (never written): patient_name, mrn, vital_notes, death_cause" in printed
+    )

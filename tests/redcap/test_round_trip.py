@@ -70,9 +70,12 @@ def test_both_formats_load_the_same_registry(tmp_path, patients, seed):
     assert summary.unmapped() == [] and summary.repaired() == []
     assert summary.records == patients
     assert sum(sum(c.values()) for c in summary.missing.values()) > 0
-    assert summary.fields_not_written == ["patient_name", "mrn", "vital_notes"]
+    assert summary.fields_not_written == ["patient_name", "mrn", "vital_notes", "death_cause"]
     with_therapy = {r.split(",")[0] for r in (direct / "prior_therapies.csv").read_text().splitlines()[1:]}
     assert summary.not_started.get("prior_therapy", 0) == patients - len(with_therapy)
+    # the death form is never started for every patient alive in vital_status.csv (death_date empty)
+    alive = [r for r in (direct / "vital_status.csv").read_text().splitlines()[1:] if r.endswith(",")]
+    assert summary.not_started["death"] == len(alive) > 0
 
     a = _load(direct, tmp_path / "a.duckdb")
     b = _load(tmp_path / "imported", tmp_path / "b.duckdb")

@@ -86,10 +86,11 @@ def test_missing_data_codes_become_null_counted_per_field(imported):
 def test_a_checkbox_form_never_started_is_missing_not_none(imported):
     _, summary = imported
     # R2 (status empty, boxes 0) and R3 (status 0, boxes 0): never started; R2's imaging instance was
-    # saved Complete with no site ticked: "none of these"
-    assert dict(summary.not_started) == {"prior_therapy": 2}
+    # saved Complete with no site ticked: "none of these". The death form (not read by the mapping):
+    # only R2 has one.
+    assert dict(summary.not_started) == {"prior_therapy": 2, "death": 2}
     assert dict(summary.none_ticked) == {"metastases": 1}
-    assert "instruments never started (missing, not 'none'): prior_therapy 2" in summary.format()
+    assert "instruments never started (missing, not 'none'): death 2, prior_therapy 2" in summary.format()
 
 
 def test_the_data_access_group_becomes_site_id(imported, tmp_path):
@@ -103,7 +104,7 @@ def test_the_data_access_group_becomes_site_id(imported, tmp_path):
 
 def test_fields_outside_the_mapping_are_never_written(imported):
     out, summary = imported
-    assert summary.fields_not_written == ["patient_name", "mrn", "vital_notes"]
+    assert summary.fields_not_written == ["patient_name", "mrn", "vital_notes", "death_cause"]
     for path in out.iterdir():
         content = path.read_bytes()
         for planted in PLANTED:
