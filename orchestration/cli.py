@@ -151,7 +151,7 @@ def cmd_import_redcap(args: argparse.Namespace) -> int:
     except RedcapError as exc:
         _say(f"rlt import-redcap: {exc}")
         return 2
-    print(summary.format())
+    print(summary.format(), flush=True)
     _say(f"wrote the export {summary.export_id} into {args.out}")
     return 0
 
