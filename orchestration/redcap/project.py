@@ -88,7 +88,7 @@ def is_redcap_export(path: Path) -> bool:
     path = Path(path)
     try:
         if path.is_dir():
-            names = [p.name for p in path.iterdir() if p.is_file()]
+            names = [p.name for p in path.iterdir() if p.is_file() and not p.is_symlink()]
         elif path.is_file() and path.suffix.lower() == ".zip":
             with zipfile.ZipFile(path) as zf:
                 names = [Path(n).name for n in zf.namelist() if not n.endswith("/")]
@@ -105,7 +105,7 @@ def is_redcap_export(path: Path) -> bool:
 
 def redcap_files(folder: Path) -> list[Path]:
     """The files of a REDCap export folder the import reads (for fingerprints and times)."""
-    names = [p.name for p in folder.iterdir() if p.is_file()]
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
     picked = [_pick(names, RECORDS, _RECORDS_ALIAS), _pick(names, DICTIONARY, _DICTIONARY_ALIAS)]
     picked += [n for n in (REPEATING, INSTRUMENTS, EVENT_MAPPING, MISSING_CODES, DAGS, MAPPING) if n in names]
     return [folder / n for n in picked if n is not None]

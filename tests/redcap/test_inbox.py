@@ -104,3 +104,11 @@ def test_rlt_generate_format_redcap(tmp_path, capsys):
     assert (
         "fields outside the mapping (never written): patient_name, mrn, vital_notes, death_cause" in printed
     )
+
+
+def test_a_symlinked_records_file_is_not_followed(tmp_path):
+    outside = write_redcap_export(tmp_path / "elsewhere")
+    folder = write_redcap_export(tmp_path / "inbox" / "linked")
+    (folder / "records.csv").unlink()
+    (folder / "records.csv").symlink_to(outside / "records.csv")
+    assert identify_export(folder) is None
