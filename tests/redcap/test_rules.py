@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.ingest import load_export
 from orchestration.redcap import import_redcap
-from tests.redcap.handmade import PLANTED, read_table, write_redcap_export
+from tests.redcap.handmade import PLANTED, base_rows, read_table, write_redcap_export
 
 EXPORTED_AT = "2024-09-16T02:00:00Z"
 
@@ -165,8 +165,6 @@ def test_a_longitudinal_project_reads_each_form_in_its_events(imported, tmp_path
     """The same records in two events (enrolment; follow-up with the vital status): the same tables, and
     an event without a form does not count as that form never started."""
     classic, _ = imported
-    from tests.redcap.handmade import base_rows
-
     vital = ("last_known_alive_date", "death_date", "vital_notes", "vital_status_complete")
     rows = []
     for r in base_rows():
@@ -189,4 +187,18 @@ def test_a_longitudinal_project_reads_each_form_in_its_events(imported, tmp_path
     for table in ("patients", "prior_therapies", "metastases", "rlt_cycles", "vital_status"):
         assert read_table(tmp_path / "out", table) == read_table(classic, table), table
     assert dict(summary.not_started) == {"prior_therapy": 2}
+    assert summary.unmapped() == []
+
+
+def test_a_missing_data_code_on_a_checkbox_group_is_missing(tmp_path):
+    """REDCap writes a missing-data code given to a checkbox field as one more box (`field___unk`)."""
+    rows = base_rows()
+    r3 = next(r for r in rows if r["record_id"] == "R3" and not r.get("redcap_repeat_instrument"))
+    r3 |= {"prior_therapy___unk": "1", "prior_therapy_complete": "2"}
+    source = write_redcap_export(tmp_path / "src", rows)
+    summary = import_redcap(source, tmp_path / "out", exported_at=EXPORTED_AT)
+    assert [r["patient_id"] for r in read_table(tmp_path / "out", "prior_therapies")] == ["R1", "R1"]
+    assert dict(summary.missing["prior_therapy"]) == {"UNK": 1}
+    assert summary.not_started["prior_therapy"] == 1  # R2 only
+    assert "prior_therapy" not in summary.none_ticked
     assert summary.unmapped() == []
