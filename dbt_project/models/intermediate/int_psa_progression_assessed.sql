@@ -1,5 +1,5 @@
--- One row per indexed patient: the PSA progression date under each rule of clinical-rules.md, and the one
--- chosen by var psa_progression_rule. Every rule is a set of rows of the seed psa_thresholds (criterion
+-- One row per indexed patient x progression rule: the PSA progression date under each rule of
+-- clinical-rules.md; is_selected marks the rule chosen by var psa_progression_rule. Every rule is a set of rows of the seed psa_thresholds (criterion
 -- psa_progression); one query evaluates every rule (cross join), a threshold a rule lacks does not apply.
 -- Every PSA after t0 up to the cut-off counts (not only the post window). The nadir so far includes the
 -- baseline PSA and every earlier post-t0 PSA (not the value itself).
@@ -104,10 +104,11 @@ progression as (
     group by f.patient_id, f.psa_progression_rule
 ),
 
-by_rule as (
+final as (
     select
         p.patient_id,
         r.psa_progression_rule,
+        r.psa_progression_rule = '{{ var("psa_progression_rule") }}' as is_selected,
         b.baseline_psa is not null as progression_assessable,
         pr.progression_date
     from patients as p
@@ -117,14 +118,4 @@ by_rule as (
         on pr.patient_id = p.patient_id and pr.psa_progression_rule = r.psa_progression_rule
 )
 
-select
-    patient_id,
-    bool_or(progression_assessable) as progression_assessable,
-    max(progression_date) filter (where psa_progression_rule = 'pcwg3') as progression_date_pcwg3,
-    max(progression_date) filter (where psa_progression_rule = 'rise25') as progression_date_rise25,
-    '{{ var("psa_progression_rule") }}' as progression_rule,
-    max(progression_date) filter (
-        where psa_progression_rule = '{{ var("psa_progression_rule") }}'
-    ) as progression_date
-from by_rule
-group by patient_id
+select * from final

@@ -1,5 +1,6 @@
--- One row per indexed patient: baseline PSA, nadir (lowest PSA in the post-treatment window), best / last /
--- 12-week change from baseline and the response category on the basis chosen by var psa_response_basis.
+-- One row per indexed patient x response basis (best, last, week12): baseline PSA, nadir (lowest PSA in the
+-- post-treatment window), best / last / 12-week change from baseline, and the response category on that
+-- basis; is_selected marks var psa_response_basis.
 -- 12-week PSA: the PSA closest to t0 + 84 days within +/- 21 days (any PSA after t0; the earlier one on a tie).
 -- Every threshold (84 +/- 21 days, PR <= -50 %, PD >= +25 %, psa50, psa90) is a row of the seed psa_thresholds.
 with patients as (
@@ -74,20 +75,26 @@ changes as (
     left join week12 as w on w.patient_id = p.patient_id
 ),
 
-chosen as (
+{#- The response bases of clinical-rules.md, each the name of a change column above: listed once here. -#}
+{%- set bases = {'best': 'best_psa_change_pct', 'last': 'last_psa_change_pct', 'week12': 'psa_change_12w_pct'} %}
+{%- if var('psa_response_basis') not in bases %}
+{{ exceptions.raise_compiler_error("var psa_response_basis must be one of " ~ (bases.keys() | join(", "))) }}
+{%- endif %}
+
+by_basis as (
     select
-        *,
-        '{{ var("psa_response_basis") }}' as response_basis,
-        {%- if var('psa_response_basis') == 'best' %}
-        best_psa_change_pct
-        {%- elif var('psa_response_basis') == 'last' %}
-        last_psa_change_pct
-        {%- elif var('psa_response_basis') == 'week12' %}
-        psa_change_12w_pct
-        {%- else %}
-        {{ exceptions.raise_compiler_error("var psa_response_basis must be best, last or week12") }}
-        {%- endif %} as response_change_pct
-    from changes
+        c.*,
+        b.response_basis,
+        b.response_basis = '{{ var("psa_response_basis") }}' as is_selected,
+        case b.response_basis
+            {%- for basis, column in bases.items() %}
+            when '{{ basis }}' then c.{{ column }}
+            {%- endfor %}
+        end as response_change_pct
+    from changes as c
+    cross join (
+        values {% for basis in bases %}('{{ basis }}'){% if not loop.last %}, {% endif %}{% endfor %}
+    ) as b (response_basis)
 )
 
 select
@@ -100,5 +107,5 @@ select
     end as response_category,
     c.response_change_pct <= t.psa50_max_change_pct as psa50,
     c.response_change_pct <= t.psa90_max_change_pct as psa90
-from chosen as c
+from by_basis as c
 cross join thresholds as t
