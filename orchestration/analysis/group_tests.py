@@ -23,7 +23,7 @@ CHI_SQUARE = "chi-square"
 WILCOX_EXACT_MAX_N = 50
 FISHER_RELATIVE_TOLERANCE = 1e-7
 # 2 x k tables beyond this many (same-margin) tables are not enumerated: chi-square is used instead.
-FISHER_MAX_TABLES = 2_000_000
+FISHER_MAX_TABLES = 200_000
 
 
 def wilcoxon_rank_sum(x: np.ndarray, y: np.ndarray) -> float | None:
