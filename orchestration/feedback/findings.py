@@ -91,7 +91,8 @@ def create_current_findings(con: duckdb.DuckDBPyConnection, target: str = "_feed
         )
     has_files = relation_exists(con, "audit.export_loads")
     file_of_table = (
-        "(select min(l.file) from audit.export_loads as l where lower(split_part(l.file, '.', 1)) = f.table_name)"
+        "(select min(l.file) from audit.export_loads as l "
+        "where lower(split_part(l.file, '.', 1)) = f.table_name)"
         if has_files
         else "null"
     )
