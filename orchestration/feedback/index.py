@@ -1,0 +1,83 @@
+"""The index page's feedback section: what changed since the previous export, and the site pages."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import duckdb
+
+from orchestration.feedback.site_pages import UNASSIGNED, _findings, _has, site_file_names
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def changes_sentence(con: duckdb.DuckDBPyConnection) -> str | None:
+    """'Since export X: 12 new patients, 3 responses changed, 5 deaths recorded, …' (None without a previous
+    export to compare with)."""
+    if not _has(con, "audit", "changes"):
+        return None
+    previous = con.execute("select any_value(previous_export_id) from audit.changes").fetchone()
+    runs = con.execute("select count(*) from audit.runs").fetchone() if _has(con, "audit", "runs") else None
+    if (previous is None or previous[0] is None) and not (runs and runs[0] > 1):
+        return None
+    counts = dict(
+        con.execute(
+            """select kind, count(*) from (
+                select case
+                    when item = 'os_event' and new_value = 'true' then 'death'
+                    when item in ('pfs_event', 'pfs_time_days', 'os_time_days', 'os_event') then 'survival'
+                    else item end as kind,
+                    patient_id
+                from audit.changes) group by kind"""
+        ).fetchall()
+    )
+    since = previous[0] if previous and previous[0] else "the previous export"
+    parts = [
+        _plural(counts.get("patient_added", 0), "new patient", "new patients"),
+        _plural(counts.get("patient_removed", 0), "patient removed", "patients removed"),
+        _plural(counts.get("response_category", 0), "response changed", "responses changed"),
+        _plural(counts.get("death", 0), "death recorded", "deaths recorded"),
+        _plural(counts.get("survival", 0), "other PFS/OS change", "other PFS/OS changes"),
+        _plural(counts.get("cohort", 0), "cohort membership changed", "cohort memberships changed"),
+        _plural(counts.get("post_grade", 0), "post-treatment grade changed", "post-treatment grades changed"),
+    ]
+    return f"Since export {since}: " + ", ".join(parts) + "."
+
+
+def feedback_index_html(warehouse: Path, prefix: str = "") -> str:
+    """The section for index.html: the changes sentence and one link per site page with its counts.
+    `prefix` is the path from the index to the export's folder ('' or '<export_id>/')."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sentence = changes_sentence(con)
+        findings = _findings(con)
+    if not findings and sentence is None:
+        return ""
+    counts: dict[str | None, dict[str, int]] = {}
+    for f in findings:
+        site = None if f["site_id"] is None else str(f["site_id"])
+        counts.setdefault(site, {"new": 0, "open": 0, "resolved": 0})[str(f["status"])] += 1
+    stems = site_file_names([s for s in counts if s is not None])
+    rows = []
+    for site in sorted(s for s in counts if s is not None) + ([None] if None in counts else []):
+        stem = UNASSIGNED if site is None else stems[site]
+        href = html.escape(f"{prefix}sites/{stem}.html", quote=True)
+        csv_href = html.escape(f"{prefix}sites/{stem}.csv", quote=True)
+        c = counts[site]
+        label = "without a known site" if site is None else html.escape(site)
+        rows.append(
+            f'<tr><td><a href="{href}">{label}</a> (<a href="{csv_href}">CSV</a>)</td>'
+            f'<td class="num">{c["new"]}</td><td class="num">{c["open"]}</td>'
+            f'<td class="num">{c["resolved"]}</td></tr>'
+        )
+    since = f"<p>{html.escape(sentence)}</p>" if sentence else "<p>No previous export to compare with.</p>"
+    return (
+        '<section id="changes-and-data-quality"><h2>Changes and data quality</h2>'
+        + since
+        + '<div style="overflow-x:auto"><table class="report-table"><thead><tr><th>Site feedback</th>'
+        "<th>New findings</th><th>Open</th><th>Resolved</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div></section>"
+    )
