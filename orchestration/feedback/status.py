@@ -63,7 +63,9 @@ def write_dq_findings(con: duckdb.DuckDBPyConnection, current: str, previous: Pr
         with prior as ({prior})
         select
             (select export_id from raw.export_manifest limit 1),
-            p.site_id,
+            -- the patient's site now (a patient who moved is shown to the new site only), else the old one
+            coalesce((select any_value(r.site_id) from raw.patients as r where r.patient_id = p.patient_id),
+                p.site_id),
             case when p.patient_id in ({present}) then p.patient_id end,
             {prior_col("source_file", "VARCHAR")},
             {prior_col("line_number", "BIGINT")},

@@ -60,10 +60,13 @@ def build(path: Path, export: Export, previous: Path | None, *, with_marts: bool
             )
         with open(SEEDS / "dq_rules.csv", newline="") as f:
             rules = list(csv.DictReader(f))
-        con.execute("create table seeds.dq_rules (rule_id varchar, severity varchar, description varchar)")
+        con.execute(
+            "create table seeds.dq_rules (rule_id varchar, severity varchar, description varchar, "
+            "what_to_correct varchar)"
+        )
         con.executemany(
-            "insert into seeds.dq_rules values (?, ?, ?)",
-            [(r["rule_id"], r["severity"], r["description"]) for r in rules],
+            "insert into seeds.dq_rules values (?, ?, ?, ?)",
+            [(r["rule_id"], r["severity"], r["description"], r["what_to_correct"]) for r in rules],
         )
         con.execute(
             "create table intermediate.int_dq_warnings_detected (rule_id varchar, table_name varchar, "
@@ -97,8 +100,18 @@ def build(path: Path, export: Export, previous: Path | None, *, with_marts: bool
 
 
 def _marts(con: duckdb.DuckDBPyConnection, export: Export) -> None:
-    con.execute("create table marts.dim_patient (patient_id varchar, site_id varchar)")
-    con.executemany("insert into marts.dim_patient values (?, ?)", list(export.patients.items()))
+    # baseline PSA known for patients whose response is evaluable, baseline ECOG for none
+    con.execute(
+        "create table marts.dim_patient (patient_id varchar, site_id varchar, baseline_psa double, "
+        "baseline_ecog integer)"
+    )
+    con.executemany(
+        "insert into marts.dim_patient values (?, ?, ?, null)",
+        [
+            [p, s, None if export.response.get(p, "not_evaluable") == "not_evaluable" else 10.0]
+            for p, s in export.patients.items()
+        ],
+    )
     con.execute("create table marts.cohort_membership (cohort varchar, patient_id varchar)")
     for cohort, members in export.cohorts.items():
         con.executemany("insert into marts.cohort_membership values (?, ?)", [[cohort, p] for p in members])
