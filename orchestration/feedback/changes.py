@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.feedback.previous import Previous
-from orchestration.feedback.status import present_patients_sql
+from orchestration.feedback.status import is_rerun, present_patients_sql
 
 CHANGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("export_id", "VARCHAR"),
@@ -84,6 +84,13 @@ def write_changes(con: duckdb.DuckDBPyConnection, previous: Previous) -> int:
     con.execute("create schema if not exists audit")
     ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in CHANGE_COLUMNS)
     con.execute(f"create or replace table audit.changes ({ddl})")
+    if is_rerun(con, previous):
+        # the same export again: its changes are those against the export before it, as published
+        if previous.has("audit.changes", *(name for name, _ in CHANGE_COLUMNS)):
+            names = ", ".join(name for name, _ in CHANGE_COLUMNS)
+            con.execute(f"insert into audit.changes select {names} from {previous.ref('audit.changes')}")
+        row = con.execute("select count(*) from audit.changes").fetchone()
+        return int(row[0]) if row else 0
     if not previous.has("marts.dim_patient", "patient_id", "site_id"):
         return 0
     selects = _patient_changes(previous, present_patients_sql(con))

@@ -25,13 +25,23 @@ def present_patients_sql(con: duckdb.DuckDBPyConnection) -> str:
     return " union ".join(parts)
 
 
+def is_rerun(con: duckdb.DuckDBPyConnection, previous: Previous) -> bool:
+    """The build is of the export that is already published (`rlt refresh --force`, a retry)."""
+    row = con.execute("select export_id from raw.export_manifest limit 1").fetchone()
+    return previous.attached and row is not None and previous.export_id == row[0]
+
+
 def write_dq_findings(con: duckdb.DuckDBPyConnection, current: str, previous: Previous) -> None:
     """Create audit.dq_findings from the temp table `current` and the previous export's open findings."""
     con.execute("create schema if not exists audit")
     ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in FINDING_COLUMNS)
     con.execute(f"create or replace table audit.dq_findings ({ddl})")
+    rerun = is_rerun(con, previous)
     if previous.has("audit.dq_findings", *PREVIOUS_FINDING_COLUMNS):
-        prior = f"select * from {previous.ref('audit.dq_findings')} where status in ('new', 'open')"
+        # a re-run of the published export keeps its statuses (they compare with the export before it),
+        # so refreshing one export twice changes nothing
+        where = "" if rerun else " where status in ('new', 'open')"
+        prior = f"select * from {previous.ref('audit.dq_findings')}{where}"
     else:
         # no previous warehouse, or one from before findings existed: everything is new
         prior = "select " + ", ".join(f"null::{t} as {n}" for n, t in FINDING_COLUMNS) + " where false"
@@ -41,6 +51,7 @@ def write_dq_findings(con: duckdb.DuckDBPyConnection, current: str, previous: Pr
         return f"p.{name}" if name in prior_columns else f"null::{sql_type}"
 
     names = ", ".join(n for n, _ in FINDING_COLUMNS)
+    matched = "case p.status when 'new' then 'new' else 'open' end" if rerun else "'open'"
     con.execute(
         f"""
         insert into audit.dq_findings ({names})
@@ -48,7 +59,7 @@ def write_dq_findings(con: duckdb.DuckDBPyConnection, current: str, previous: Pr
         select
             c.export_id, c.site_id, c.patient_id, c.source_file, c.line_number, c.table_name, c.column_name,
             c.rule_id, c.severity, c.message, c.value, c.fingerprint,
-            case when p.fingerprint is null then 'new' else 'open' end,
+            case when p.fingerprint is null then 'new' else {matched} end,
             coalesce(p.first_seen_export_id, c.export_id)
         from {current} as c
         left join prior as p on p.fingerprint = c.fingerprint

@@ -230,6 +230,7 @@ def test_third_export_consent_withdrawn(three) -> None:
 
 def test_fingerprints_ignore_line_numbers_and_row_order(tmp_path) -> None:
     shuffled = e1()
+    shuffled.export_id = "e1b"  # the next night's export, its rows re-sorted
     shuffled.quarantined = [q(D, 40), q(C, 2), q(B, 30), q(D, 11), q(A, 99)]
     shuffled.warnings = [(*W2[:2], 17, *W2[3:]), W1]
     build(tmp_path / "a.duckdb", e1(), None)
@@ -266,3 +267,17 @@ def test_previous_from_an_older_schema(tmp_path) -> None:
     assert rows(tmp_path / "e2.duckdb", "select patient_id, item from audit.changes") == [
         ("P5", "patient_added")
     ]
+
+
+def test_refreshing_the_published_export_again_changes_nothing(three, tmp_path) -> None:
+    # e2 built again against the published e2 (rlt refresh --force): same statuses, same changes
+    again = tmp_path / "e2-again.duckdb"
+    build(again, e2(), three[1])
+    columns = (
+        "export_id, site_id, patient_id, line_number, rule_id, status, first_seen_export_id, fingerprint"
+    )
+    ordered = f"select {columns} from audit.dq_findings order by fingerprint"
+    assert rows(again, ordered) == rows(three[1], ordered)
+    changes = "select * from audit.changes order by all"
+    assert rows(again, changes) == rows(three[1], changes)
+    assert len(rows(again, changes)) == 8
