@@ -120,7 +120,7 @@ def next_night(
     # new problems
     cycles = files["rlt_cycles.csv"]
     if cycles.rows:
-        bad = list(cycles.rows[-1])
+        bad = list(cycles.rows[0])  # an original row: the new patients come last
         bad[cycles.index("activity")] = "7.4 GBq?"
         cycles.rows.append(bad)
     labs = files["lab_results.csv"]
