@@ -281,3 +281,28 @@ def test_refreshing_the_published_export_again_changes_nothing(three, tmp_path) 
     changes = "select * from audit.changes order by all"
     assert rows(again, changes) == rows(three[1], changes)
     assert len(rows(again, changes)) == 8
+
+
+def test_a_quarantined_birth_date_is_never_shown(tmp_path) -> None:
+    x = e1()
+    x.quarantined = [
+        (
+            "patients",
+            3,
+            "birth_date",
+            "implausible date",
+            {
+                "patient_id": "P9",
+                "site_id": "S1",
+                "birth_date": "1899-12-31",
+                "sex": "M",
+                "consent_data_use": "yes",
+            },
+        )
+    ]
+    build(tmp_path / "b.duckdb", x, None)
+    found = rows(
+        tmp_path / "b.duckdb",
+        "select patient_id, site_id, column_name, value from audit.dq_findings where rule_id = 'quarantined'",
+    )
+    assert found == [("P9", "S1", "birth_date", None)]
