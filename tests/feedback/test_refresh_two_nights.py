@@ -28,6 +28,8 @@ from orchestration.refresh import run_refresh
 from orchestration.settings import ClinicalSettings
 from tests.fixtures.handmade import write_handmade_export
 
+pytestmark = pytest.mark.slow  # two full refreshes (ingest, dbt build, publish)
+
 
 def _night2(root: Path) -> Path:
     export = write_handmade_export(root)
