@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.feedback.site_pages import UNASSIGNED, _findings, _has, site_file_names
+from orchestration.feedback.site_pages import UNASSIGNED, has_table, read_findings, site_file_names
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -17,11 +17,19 @@ def _plural(n: int, one: str, many: str) -> str:
 def changes_sentence(con: duckdb.DuckDBPyConnection) -> str | None:
     """'Since export X: 12 new patients, 3 responses changed, 5 deaths recorded, …' (None without a previous
     export to compare with)."""
-    if not _has(con, "audit", "changes"):
+    if not has_table(con, "audit", "changes"):
         return None
-    previous = con.execute("select any_value(previous_export_id) from audit.changes").fetchone()
-    runs = con.execute("select count(*) from audit.runs").fetchone() if _has(con, "audit", "runs") else None
-    if (previous is None or previous[0] is None) and not (runs and runs[0] > 1):
+    row = con.execute("select any_value(previous_export_id) from audit.changes").fetchone()
+    previous = row[0] if row else None
+    if previous is None and has_table(con, "audit", "runs"):
+        # no change at all: the previous export is the last one published before this one
+        row = con.execute(
+            """select export_id from audit.runs
+               where export_id <> (select export_id from audit.runs order by finished_at desc limit 1)
+               order by finished_at desc limit 1"""
+        ).fetchone()
+        previous = row[0] if row else None
+    if previous is None:
         return None
     counts = dict(
         con.execute(
@@ -34,7 +42,6 @@ def changes_sentence(con: duckdb.DuckDBPyConnection) -> str | None:
                 from audit.changes) group by kind"""
         ).fetchall()
     )
-    since = previous[0] if previous and previous[0] else "the previous export"
     parts = [
         _plural(counts.get("patient_added", 0), "new patient", "new patients"),
         _plural(counts.get("patient_removed", 0), "patient removed", "patients removed"),
@@ -44,7 +51,7 @@ def changes_sentence(con: duckdb.DuckDBPyConnection) -> str | None:
         _plural(counts.get("cohort", 0), "cohort membership changed", "cohort memberships changed"),
         _plural(counts.get("post_grade", 0), "post-treatment grade changed", "post-treatment grades changed"),
     ]
-    return f"Since export {since}: " + ", ".join(parts) + "."
+    return f"Since export {previous}: " + ", ".join(parts) + "."
 
 
 def feedback_index_html(warehouse: Path, prefix: str = "") -> str:
@@ -52,7 +59,7 @@ def feedback_index_html(warehouse: Path, prefix: str = "") -> str:
     `prefix` is the path from the index to the export's folder ('' or '<export_id>/')."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         sentence = changes_sentence(con)
-        findings = _findings(con)
+        findings = read_findings(con)
     if not findings and sentence is None:
         return ""
     counts: dict[str | None, dict[str, int]] = {}

@@ -96,7 +96,7 @@ def _esc(value: object) -> str:
     return "–" if value is None else html.escape(str(value), quote=True)
 
 
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     row = con.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
     ).fetchone()
@@ -108,11 +108,11 @@ def _export_id(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0]) if row else "export"
 
 
-def _findings(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    if not _has(con, "audit", "dq_findings"):
+def read_findings(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    if not has_table(con, "audit", "dq_findings"):
         return []
-    correct = "r.what_to_correct" if _has(con, "seeds", "dq_rules") else "null"
-    join = "left join seeds.dq_rules as r using (rule_id)" if _has(con, "seeds", "dq_rules") else ""
+    correct = "r.what_to_correct" if has_table(con, "seeds", "dq_rules") else "null"
+    join = "left join seeds.dq_rules as r using (rule_id)" if has_table(con, "seeds", "dq_rules") else ""
     cur = con.execute(
         f"""select f.site_id, f.status, f.severity, f.patient_id, f.source_file, f.line_number, f.column_name,
                 f.value, f.rule_id, f.message, {correct} as what_to_correct, f.first_seen_export_id
@@ -127,11 +127,11 @@ def _findings(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
 def _completeness(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """Per site: patients, with baseline PSA, with baseline ECOG, with an evaluable PSA response."""
     out: dict[str, dict[str, int]] = {}
-    if not _has(con, "marts", "dim_patient"):
+    if not has_table(con, "marts", "dim_patient"):
         return out
     response = (
         "left join marts.fct_psa_response as r using (patient_id)"
-        if _has(con, "marts", "fct_psa_response")
+        if has_table(con, "marts", "fct_psa_response")
         else "left join (select null::varchar as patient_id, null::varchar as response_category) as r "
         "using (patient_id)"
     )
@@ -250,7 +250,7 @@ def render_site_pages(warehouse: Path, reports_root: Path) -> list[Path]:
     `reports_root/<export_id>/sites/`. Returns the paths written."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         export_id = _export_id(con)
-        findings = _findings(con)
+        findings = read_findings(con)
         completeness = _completeness(con)
     by_site: dict[str | None, list[dict[str, object]]] = defaultdict(list)
     for f in findings:
