@@ -7,7 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.feedback.site_pages import UNASSIGNED, has_table, read_findings, site_file_names
+from orchestration.feedback.site_pages import (
+    UNASSIGNED,
+    has_table,
+    read_findings,
+    site_completeness,
+    site_file_names,
+)
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -60,9 +66,11 @@ def feedback_index_html(warehouse: Path, prefix: str = "") -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         sentence = changes_sentence(con)
         findings = read_findings(con)
-    if not findings and sentence is None:
+        # every site with a page: those with findings and those with treated patients
+        sites = set(site_completeness(con)) if has_table(con, "audit", "dq_findings") else set()
+    if not findings and sentence is None and not sites:
         return ""
-    counts: dict[str | None, dict[str, int]] = {}
+    counts: dict[str | None, dict[str, int]] = {s: {"new": 0, "open": 0, "resolved": 0} for s in sites}
     for f in findings:
         site = None if f["site_id"] is None else str(f["site_id"])
         counts.setdefault(site, {"new": 0, "open": 0, "resolved": 0})[str(f["status"])] += 1

@@ -124,7 +124,7 @@ def read_findings(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _completeness(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+def site_completeness(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """Per site: patients, with baseline PSA, with baseline ECOG, with an evaluable PSA response."""
     out: dict[str, dict[str, int]] = {}
     if not has_table(con, "marts", "dim_patient"):
@@ -251,7 +251,7 @@ def render_site_pages(warehouse: Path, reports_root: Path) -> list[Path]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         export_id = _export_id(con)
         findings = read_findings(con)
-        completeness = _completeness(con)
+        completeness = site_completeness(con)
     by_site: dict[str | None, list[dict[str, object]]] = defaultdict(list)
     for f in findings:
         by_site[None if f["site_id"] is None else str(f["site_id"])].append(f)
