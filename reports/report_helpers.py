@@ -20,11 +20,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from datetime import UTC
+
 import duckdb  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # One rounding rule for the whole report: the one analysis.table1 prints with (halves up, `13 (72.2)`).
 from orchestration.analysis.formatting import format_count_percent, format_fixed  # noqa: E402
@@ -36,14 +37,15 @@ RESPONSE_COLOURS: dict[str, str] = {"PR": "#1b7837", "SD": "#8c8c8c", "PD": "#b2
 BASELINE_COLOUR = "#4575b4"
 POST_COLOUR = "#d73027"
 
-# The paper's Fig. 5 terms, in its order, with the names a clinician reads in the figure.
-FIG5_TERMS: tuple[tuple[str, str], ...] = (
-    ("Anemia", "Anemia"),
-    ("White blood cell decreased", "Leukopenia"),
-    ("Platelet count decreased", "Thrombocytopenia"),
-    ("Chronic kidney disease", "Renal impairment"),
-    ("Fatigue", "Fatigue"),
-    ("Dry mouth", "Xerostomia"),
+# The paper's Fig. 5 terms, in its order (anemia, leukopenia, thrombocytopenia, renal impairment, fatigue,
+# xerostomia), as the CTCAE v5.0 terms the tables print.
+FIG5_TERMS: tuple[str, ...] = (
+    "Anemia",
+    "White blood cell decreased",
+    "Platelet count decreased",
+    "Chronic kidney disease",
+    "Fatigue",
+    "Dry mouth",
 )
 CTCAE_TERM_ORDER: tuple[str, ...] = (
     "Anemia",
@@ -190,7 +192,7 @@ def html_table(
             cells.append(f"<td{cls}>{esc(value)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
-    return "".join(parts)
+    return scroll_box("".join(parts))
 
 
 def table1_html(
@@ -221,7 +223,7 @@ def table1_html(
             f'<td class="num">{esc(r["statistic"])}</td></tr>'
         )
     parts.append("</tbody></table>")
-    return "".join(parts)
+    return scroll_box("".join(parts))
 
 
 def definition_list(items: Sequence[tuple[str, Any]]) -> str:
@@ -244,18 +246,44 @@ def show_note(text: str) -> None:
     show_html(note(text))
 
 
-def show_figure(fig: Figure, dpi: int = 110) -> None:
-    """Emit a figure as one image/png output (works with the Agg backend, in Quarto and the fallback)."""
-    from IPython.display import Image, display
+def show_figure(fig: Figure, alt: str | None = None) -> None:
+    """Emit a figure as one image/svg+xml output (vector: sharp in print and in a manuscript).
 
-    display(Image(data=figure_png(fig, dpi=dpi), format="png"))
+    `alt` (the figure's result in words) becomes the SVG's accessible name (`role="img"`, `aria-label`,
+    `<title>`), so that it travels with the figure in both renderers.
+    """
+    from IPython.display import SVG, display
+
+    display(SVG(data=figure_svg(fig, alt)))
     plt.close(fig)
+    if alt:
+        show_html(f'<p class="figure-result">{esc(alt)}</p>')
+
+
+def figure_svg(fig: Figure, alt: str | None = None) -> str:
+    buf = io.StringIO()
+    # text as paths would make the numbers unsearchable; keep text as text
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE inside an HTML page
+    if alt:
+        label = html.escape(alt, quote=True)
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+        head_end = svg.index(">") + 1
+        svg = svg[:head_end] + f"<title>{label}</title>" + svg[head_end:]
+    return svg
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
+
+
+def pct_text(count: int, total: int) -> str:
+    """`12.5 %` (one decimal), `–` for an empty denominator."""
+    return MISSING if total <= 0 else f"{format_fixed(100.0 * count / total, 1)} %"
 
 
 def png_data_uri(png: bytes) -> str:
@@ -350,7 +378,18 @@ def _on_grid(months: float, step: float) -> bool:
     return abs(months / step - round(months / step)) < 1e-9
 
 
-def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], endpoint_label: str) -> Figure:
+def km_alt(endpoint: str, summary: dict[str, Any] | None) -> str:
+    """The KM figure's result in words: `median OS 2.8 months (95 % CI 2.1–3.4); 78 events in 85 patients`."""
+    if not summary or not summary.get("n"):
+        return f"Kaplan–Meier curve of {endpoint}: no estimate."
+    return (f"Kaplan–Meier curve of {endpoint}: median {endpoint} "
+            + fmt_median_ci(summary["median_months"], summary["median_ci_lower"], summary["median_ci_upper"])
+            + f"; "
+            f"{summary['events']} events in {summary['n']} patients.")
+
+
+def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], endpoint_label: str,
+              summary: dict[str, Any] | None = None) -> Figure:
     """KM step curve with its 95 % CI band, censor marks and the number-at-risk table under its axis.
 
     `curve` rows: time_months, survival, ci_lower, ci_upper, censored (sorted by time);
@@ -368,6 +407,12 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     if times and times[0] > 0:
         times, surv, low, high = [0.0, *times], [1.0, *surv], [1.0, *low], [1.0, *high]
     max_t = max([*times, *[float(r["time_months"]) for r in risk], 1.0])
+    # carry the last known CI bound forward (a row with S = 0 or a lone survivor has none), so that the band
+    # goes on as far as the curve does
+    for bounds in (low, high):
+        for i in range(1, len(bounds)):
+            if math.isnan(bounds[i]):
+                bounds[i] = bounds[i - 1]
     # extend the last step to the end of follow-up so the curve does not stop at the last event
     t_ext, s_ext, lo_ext, hi_ext = [*times, max_t], [*surv, surv[-1]], [*low, low[-1]], [*high, high[-1]]
     ax.step(t_ext, s_ext, where="post", color="#2166ac", linewidth=1.6, label="Kaplan–Meier estimate")
@@ -376,6 +421,14 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     cens_s = [float(r["survival"]) for r in curve if (r.get("censored") or 0) > 0]
     ax.plot(cens_t, cens_s, linestyle="none", marker="|", markersize=8, markeredgewidth=1.0, color="#2166ac",
             label="Censored")
+    median = None if not summary else summary.get("median_months")
+    if not is_missing(median):
+        m = float(median)
+        ax.plot([0, m], [0.5, 0.5], color="#555555", linestyle=":", linewidth=1)
+        ax.plot([m, m], [0, 0.5], color="#555555", linestyle=":", linewidth=1)
+        ax.annotate(f"median {format_fixed(m, 1)} months", (m, 0.5), xytext=(6, 6),
+                    textcoords="offset points",
+                    fontsize=8, color="#333333")
     ax.set_ylim(0, 1.03)
     ax.set_ylabel(f"{endpoint_label}\nprobability")
     ax.legend(loc="upper right", fontsize=8, frameon=False)
@@ -398,28 +451,224 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
 
 
 def toxicity_figure(grade_counts: dict[str, dict[str, list[int]]]) -> Figure:
-    """Fig. 5: per term, patients per CTCAE grade 0–4 at baseline vs after RLT.
+    """Fig. 5: per CTCAE term, % of patients per grade 0–4 at baseline vs after RLT, over the patients
+    graded at both times (n in the panel title).
 
-    `grade_counts[label] = {"baseline": [n0..n4], "post": [n0..n4]}` (counts read from marts.fct_toxicity).
+    `grade_counts[term] = {"baseline": [n0..n4], "post": [n0..n4]}` (counts read from marts.fct_toxicity).
     """
-    labels = list(grade_counts)
-    fig, axes = plt.subplots(2, 3, figsize=(10, 5.6), sharey=True)
+    terms = list(grade_counts)
+    fig, axes = plt.subplots(2, 3, figsize=(10, 5.8), sharey=True)
     grades = list(range(5))
-    for ax, label in zip(axes.flat, labels, strict=False):
-        counts = grade_counts[label]
-        ax.bar(
-            [g - 0.2 for g in grades], counts["baseline"], width=0.4, color=BASELINE_COLOUR, label="Baseline"
-        )
-        ax.bar([g + 0.2 for g in grades], counts["post"], width=0.4, color=POST_COLOUR, label="After RLT")
-        ax.set_title(label, fontsize=10)
+    for ax, term in zip(axes.flat, terms, strict=False):
+        counts = grade_counts[term]
+        n = sum(counts["baseline"])
+        pct = {k: [100.0 * c / n if n else 0.0 for c in v] for k, v in counts.items()}
+        ax.bar([g - 0.2 for g in grades], pct["baseline"], width=0.4, color=BASELINE_COLOUR, label="Baseline")
+        ax.bar([g + 0.2 for g in grades], pct["post"], width=0.4, color=POST_COLOUR, label="After RLT")
+        ax.set_title(f"{term}\n(n = {n})", fontsize=9)
         ax.set_xticks(grades)
         ax.set_xticklabels([f"G{g}" for g in grades], fontsize=8)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in axes.flat[len(labels) :]:
+        ax.set_ylim(0, 100)
+        if not n:
+            ax.text(2, 50, "no patient graded\nbefore and after", ha="center", va="center", fontsize=8)
+    for ax in axes.flat[len(terms) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
-        ax.set_ylabel("Patients")
+        ax.set_ylabel("Patients [%]")
     axes.flat[0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+
+def _threshold(thresholds: dict[tuple[str, str, str], Any], criterion: str, rule: str, name: str,
+               default: float) -> str:
+    value = thresholds.get((criterion, rule, name), default)
+    return f"{float(value):g}"
+
+
+GRADE_BASIS_WORDS: dict[str, str] = {
+    "worst": "the worst value in the post-treatment window",
+    "last": "the last value in the post-treatment window",
+}
+
+
+def settings_in_words(
+    settings: dict[str, Any], thresholds: dict[tuple[str, str, str], Any]
+) -> list[tuple[str, str]]:
+    """(label, sentence) for every clinical setting, in the words of clinical-rules.md.
+
+    `thresholds` maps (criterion, rule, threshold) of seeds.psa_thresholds to its value, so that the
+    sentence states the numbers the warehouse was computed with (the seed is the one place for them).
+    """
+    def t(criterion: str, rule: str, name: str, default: float) -> str:
+        return _threshold(thresholds, criterion, rule, name, default)
+
+    words: list[tuple[str, str]] = []
+    rule = str(settings.get("psa_progression_rule", ""))
+    if rule == "pcwg3":
+        confirm = float(t("psa_progression", "pcwg3", "confirmation_days", 21))
+        weeks = f"{confirm / 7:g} weeks" if confirm % 7 == 0 else f"{confirm:g} days"
+        words.append(("PSA progression", (
+            f"PCWG3 — ≥ {t('psa_progression', 'pcwg3', 'min_rise_pct', 25)} % and "
+            f"≥ {t('psa_progression', 'pcwg3', 'min_rise_ng_ml', 2)} ng/mL above the nadir, "
+            f"confirmed ≥ {weeks} "
+            f"later; rises in the first {t('psa_progression', 'pcwg3', 'early_rise_ignored_days', 84)} days "
+            "do not count while PSA has not fallen below baseline")))
+    elif rule == "rise25":
+        words.append(("PSA progression", (
+            f"simplified — the first PSA ≥ {t('psa_progression', 'rise25', 'min_rise_pct', 25)} % above the "
+            "nadir; no absolute rise, no confirmation")))
+    basis = str(settings.get("psa_response_basis", ""))
+    basis_words = {
+        "best": "best (lowest) PSA after the first cycle, change from baseline",
+        "last": "last PSA after the first cycle, change from baseline",
+        "week12": (f"PSA closest to day {t('psa_response', 'week12', 'target_day', 84)} "
+                   f"(± {t('psa_response', 'week12', 'window_days', 21)} days), change from baseline"),
+    }
+    if basis:
+        words.append(("PSA response", f"{basis_words.get(basis, basis)}; PR ≤ "
+                      f"{t('psa_response', '', 'pr_max_change_pct', -50)} %, PD ≥ "
+                      f"+{t('psa_response', '', 'pd_min_change_pct', 25)} %"))
+    grade = str(settings.get("post_grade_basis", ""))
+    if grade:
+        words.append(("Toxicity grade after RLT", GRADE_BASIS_WORDS.get(grade, grade)))
+    paired = str(settings.get("paired_post_value", ""))
+    if paired:
+        words.append(("Laboratory value after RLT (before/after comparison)",
+                      f"the {paired} value in the post-treatment window"))
+    if "baseline_window_days" in settings:
+        ecog = settings.get("ecog_baseline_window_days")
+        days = settings["baseline_window_days"]
+        words.append(("Baseline", f"the latest value within {days} days before the "
+                      f"first cycle" + (f" (ECOG: {ecog} days)" if ecog is not None else "")))
+    if "post_window_days" in settings:
+        days = settings["post_window_days"]
+        words.append(("Post-treatment window", f"after the first cycle up to {days} days "
+                      "after the last cycle, at most to the data cut-off"))
+    named = {"psa_progression_rule", "psa_response_basis", "post_grade_basis", "paired_post_value",
+             "baseline_window_days", "ecog_baseline_window_days", "post_window_days"}
+    words += [(str(k), str(v)) for k, v in sorted(settings.items()) if k not in named]
+    return words
+
+
+def git_commit(repo: str | Path) -> str | None:
+    """The git commit of the report code (`abc1234`, `+ local changes` when the tree differs), or None."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=5, check=False)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + (" + local changes" if dirty.stdout.strip() else "")
+
+
+def link_list(links: Sequence[tuple[str, str]]) -> str:
+    """`<a>` elements (href, text), escaped, separated by ' · '."""
+    return " · ".join(f'<a href="{esc(href)}">{esc(text)}</a>' for href, text in links)
+
+
+def comparison_file(cohort_a: str, cohort_b: str) -> str:
+    """The comparison report's file name beside the cohort reports: `<cohort_a>-vs-<cohort_b>.html`."""
+    from orchestration.reporting.render import safe_file_stem
+
+    return f"{safe_file_stem(cohort_a)}-vs-{safe_file_stem(cohort_b)}.html"
+
+
+def fmt_timestamp(value: Any) -> str:
+    """A timestamp to the minute in UTC (`2026-12-02 04:28 UTC`); text is printed as it is."""
+    from datetime import datetime
+
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
+def fmt_lab_value(value: Any, unit: Any, analyte: Any) -> str:
+    """A lab value with its unit, at the decimals a clinician reads it with (`7.3 g/dL`)."""
+    if is_missing(value):
+        return MISSING
+    digits = ANALYTE_DECIMALS.get(str(analyte), 2)
+    text = format_fixed(float(value), digits)
+    return text if is_missing(unit) else f"{text} {unit}"
+
+
+def scroll_box(fragment: str) -> str:
+    """A wide table in its own horizontally scrolling box, so that the page never scrolls sideways."""
+    box = '<div class="table-scroll">'
+    return fragment if fragment.startswith(box) else f"{box}{fragment}</div>"
+
+
+def cohort_file(cohort: str) -> str:
+    """The cohort report's file name beside this page (the renderer's rule)."""
+    from orchestration.reporting.render import safe_file_stem
+
+    return f"{safe_file_stem(cohort)}.html"
+
+
+def km_overlay_figure(
+    curves: dict[str, Sequence[dict[str, Any]]],
+    risks: dict[str, Sequence[dict[str, Any]]],
+    endpoint_label: str,
+) -> Figure:
+    """Both cohorts' KM step curves (solid, dashed) with censor ticks and one at-risk row per cohort."""
+    names = list(curves)
+    fig = plt.figure(figsize=(8, 4.6 + 0.3 * len(names)))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.45 * len(names) + 0.3], hspace=0.35)
+    ax = fig.add_subplot(grid[0])
+    ax_risk = fig.add_subplot(grid[1], sharex=ax)
+    styles = [("#2166ac", "-"), ("#b2182b", "--"), ("#1b7837", ":")]
+    max_t = 1.0
+    for c in names:
+        max_t = max([max_t, *[float(r["time_months"]) for r in curves[c]],
+                     *[float(r["time_months"]) for r in risks.get(c, [])]])
+    for i, c in enumerate(names):
+        colour, style = styles[i % len(styles)]
+        times = [float(r["time_months"]) for r in curves[c]]
+        surv = [float(r["survival"]) for r in curves[c]]
+        if not times:
+            continue
+        if times[0] > 0:
+            times, surv = [0.0, *times], [1.0, *surv]
+        ax.step([*times, times[-1]], [*surv, surv[-1]], where="post", color=colour, linestyle=style,
+                linewidth=1.6, label=c)
+        cens = [(float(r["time_months"]), float(r["survival"]))
+                for r in curves[c] if (r.get("censored") or 0) > 0]
+        ax.plot([t for t, _ in cens], [s for _, s in cens], linestyle="none", marker="|", markersize=7,
+                color=colour)
+    ax.set_ylim(0, 1.03)
+    ax.set_ylabel(f"{endpoint_label}\nprobability")
+    ax.set_xlabel("Months since first RLT cycle")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", alpha=0.3)
+    step = risk_table_step(max_t)
+    ticks = sorted({float(r["time_months"]) for c in names for r in risks.get(c, [])
+                    if _on_grid(float(r["time_months"]), step)}) or [0.0]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(-0.02 * max_t, max_t * 1.04)
+    for i, c in enumerate(names):
+        y = len(names) - i - 0.5
+        ax_risk.text(-0.03 * max_t, y, c, ha="right", va="center", fontsize=8,
+                     color=styles[i % len(styles)][0])
+        for r in risks.get(c, []):
+            if _on_grid(float(r["time_months"]), step):
+                ax_risk.text(float(r["time_months"]), y, str(r["at_risk"]), ha="center", va="center",
+                             fontsize=8)
+    ax_risk.set_ylim(0, len(names))
+    ax_risk.axis("off")
+    ax_risk.set_title("Number at risk", fontsize=8, loc="left")
     return fig

@@ -4,7 +4,7 @@ Rules (decimal arithmetic, halves rounded up, as clinicians round by hand):
 - `format_sig`: 3 significant digits, but never rounding away integer digits, trailing zeros dropped:
   305, 5683, 3.21, 9.1, 5, 70 — the paper's `305 (3.21–5683)`, `9.1 (5–14)`, `70 (47–84)`.
 - `format_fixed`: a fixed number of decimals, zeros kept (activity: `21.5 ± 15.0`).
-- percentages: one decimal, a trailing `.0` dropped: `13 (72.2)`, `18 (100)`, `9 (50)`.
+- percentages: one decimal throughout, so that a column reads evenly: `13 (72.2)`, `18 (100.0)`, `9 (50.0)`.
 - ranges use an EN DASH; anything missing prints as an EN DASH `–`.
 """
 
@@ -53,7 +53,7 @@ def format_percent(count: int, n: int) -> str:
     if n <= 0:
         return DASH
     pct = (Decimal(count) * 100 / Decimal(n)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return _strip_zeros(format(pct, "f"))
+    return format(pct, "f")
 
 
 def format_count_percent(count: int, n: int) -> str:

@@ -73,6 +73,7 @@ PATIENT_COLUMNS: list[str] = (
 )
 ECOG_SECTION = "ECOG performance status, n (%)"
 NOT_RECORDED = "Not recorded"
+UNKNOWN = "Unknown, n (%)"
 AGE_THRESHOLD_YEARS = 65
 ANEMIA_THRESHOLD_G_DL = 13.5  # the LLN for men used by the paper
 
@@ -104,15 +105,26 @@ class _Rows:
                  float(k) if cohort_n else None, cohort_n, 100.0 * k / cohort_n if cohort_n else None, indent,
                  test)
 
-    def median(self, section: str, characteristic: str, values: pd.Series) -> None:
+    def unknown(self, section: str, n_unknown: int, cohort_n: int, indent: int = 0) -> None:
+        """An 'Unknown, n (%)' row after a row that leaves patients out: a missing value is neither yes
+        nor no, so the reader sees how many the row above could not count."""
+        if n_unknown > 0 and cohort_n > 0:
+            self.add(section, UNKNOWN, format_count_percent(n_unknown, cohort_n), float(n_unknown), cohort_n,
+                     100.0 * n_unknown / cohort_n, indent, None)
+
+    def median(
+        self, section: str, characteristic: str, values: pd.Series, cohort_n: int | None = None
+    ) -> None:
         v = pd.to_numeric(values, errors="coerce").dropna().astype(float)
         test = _TestData("continuous", v.to_numpy())
         if v.empty:
             self.add(section, characteristic, DASH, None, 0, test=test)
-            return
-        med = float(v.median())
-        statistic = format_median_range(med, float(v.min()), float(v.max()))
-        self.add(section, characteristic, statistic, med, len(v), test=test)
+        else:
+            med = float(v.median())
+            statistic = format_median_range(med, float(v.min()), float(v.max()))
+            self.add(section, characteristic, statistic, med, len(v), test=test)
+        if cohort_n is not None:
+            self.unknown(section, cohort_n - len(v), cohort_n)
 
     def mean_sd(self, section: str, characteristic: str, values: pd.Series, testable: bool = True) -> None:
         v = pd.to_numeric(values, errors="coerce").dropna().astype(float)
@@ -141,11 +153,13 @@ def _table1(patients: pd.DataFrame, cycle_activity_gbq: pd.Series) -> _Table1:
     t.median("Age", "Median [years], (range)", age)
     t.count("Age", f"Age ≥ {AGE_THRESHOLD_YEARS} years, n (%)", age >= AGE_THRESHOLD_YEARS, n,
             known=age.notna())
-    t.median("ALP [U/L]", "Median (range)", patients["baseline_alp"])
+    t.unknown("Age", int(age.isna().sum()), n)
+    t.median("ALP [U/L]", "Median (range)", patients["baseline_alp"], n)
     hb = pd.to_numeric(patients["baseline_hemoglobin"], errors="coerce")
     t.median("Hemoglobin [g/dL]", "Median (range)", hb)
     t.count("Hemoglobin [g/dL]", f"< {ANEMIA_THRESHOLD_G_DL} g/dL, n (%)", hb < ANEMIA_THRESHOLD_G_DL, n,
             known=hb.notna())
+    t.unknown("Hemoglobin [g/dL]", int(hb.isna().sum()), n)
 
     section = ECOG_SECTION
     ecog = pd.to_numeric(patients["baseline_ecog"], errors="coerce")
@@ -158,7 +172,7 @@ def _table1(patients: pd.DataFrame, cycle_activity_gbq: pd.Series) -> _Table1:
     for column, label, indent in PRIOR_THERAPY_ROWS:
         t.count("Prior therapies, n (%)", label, patients[column], n, indent)
 
-    t.median("PSA at baseline [ng/mL]", "Median (range)", patients["baseline_psa"])
+    t.median("PSA at baseline [ng/mL]", "Median (range)", patients["baseline_psa"], n)
 
     section = "Metastases, n (%)"
     for column, label, indent in METASTASIS_ROWS:

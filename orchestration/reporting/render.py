@@ -31,10 +31,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from orchestration.feedback.index import feedback_index_html
+from orchestration.reporting.index_page import index_html, read_index_facts
 from orchestration.reporting.qmd import INLINE_EXPR, CodeCell, Markdown, QmdDocument, parse_qmd
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_QMD = REPO_ROOT / "reports" / "cohort_report.qmd"
+COMPARISON_QMD_NAME = "comparison_report.qmd"
 CELL_TIMEOUT_SECONDS = 300
 _INLINE_MARKER = "__rlt_inline_values__"
 
@@ -66,21 +68,26 @@ class ReportRenderError(RuntimeError):
 # ------------------------------------------------------------------------------------------ public API
 
 
-def render_report(qmd: Path, output_html: Path, params: Mapping[str, object]) -> Path:
-    """Render `qmd` with `params` into `output_html` (mode 0600, written atomically); return its path."""
+def render_report(
+    qmd: Path, output_html: Path, params: Mapping[str, object], title: str | None = None
+) -> Path:
+    """Render `qmd` with `params` into `output_html` (written atomically, owner-only unless
+    RLT_REPORTS_GROUP_READABLE=1); `title` replaces the front matter's title. Returns its path."""
     qmd = Path(qmd).resolve()
     output_html = Path(output_html).resolve()
     if shutil.which("quarto"):
-        return _render_with_quarto(qmd, output_html, params)
+        return _render_with_quarto(qmd, output_html, params, title)
     with KernelSession(qmd.parent) as session:
-        return session.render(qmd, output_html, params)
+        return session.render(qmd, output_html, params, title)
 
 
 def render_cohort_reports(
     warehouse: Path, out_dir: Path, cohorts: list[str] | None = None, qmd: Path = DEFAULT_QMD
 ) -> list[Path]:
-    """One report per cohort (all of `marts.cohorts` when None) as `out_dir/<cohort>.html`, plus
-    `out_dir/index.html` linking them. Returns the report paths followed by the index path."""
+    """One report per cohort (all of `marts.cohorts` when None) as `out_dir/<cohort>.html`, one comparison
+    report per pair of seeds.cohort_comparisons among them (`<cohort_a>-vs-<cohort_b>.html`), plus
+    `out_dir/index.html` linking them. Returns the cohort reports' paths (in the order of `cohorts`), the
+    comparison reports' paths and the index path."""
     warehouse = Path(warehouse).resolve()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -88,19 +95,51 @@ def render_cohort_reports(
     names = list(descriptions) if cohorts is None else list(cohorts)
     targets = _file_names(names)
 
+    comparison_qmd = Path(qmd).resolve().parent / COMPARISON_QMD_NAME
+    comparisons = _comparison_jobs(warehouse, out_dir, names) if comparison_qmd.is_file() else []
     paths: list[Path] = []
     if shutil.which("quarto"):
         for name in names:
-            paths.append(render_report(qmd, out_dir / targets[name], _params(name, warehouse)))
+            paths.append(render_report(qmd, out_dir / targets[name], _params(name, warehouse),
+                                       cohort_title(name, descriptions)))
+        for target, params, title in comparisons:
+            paths.append(render_report(comparison_qmd, target, params, title))
     else:
-        # one kernel for every cohort: starting a kernel and importing the plotting stack dominates
+        # one kernel for every page: starting a kernel and importing the plotting stack dominates
         with KernelSession(Path(qmd).resolve().parent) as session:
             for name in names:
-                paths.append(session.render(Path(qmd), out_dir / targets[name], _params(name, warehouse)))
+                paths.append(session.render(Path(qmd), out_dir / targets[name], _params(name, warehouse),
+                                            cohort_title(name, descriptions)))
+            for target, params, title in comparisons:
+                paths.append(session.render(comparison_qmd, target, params, title))
     index = out_dir / "index.html"
     extra = feedback_index_html(warehouse)  # issue 13: changes since the last export, site pages
-    _write_private(index, _index_html(names, targets, descriptions, extra).encode("utf-8"))
+    _write_private(index, _index_html(names, targets, descriptions, extra, warehouse).encode("utf-8"))
     return [*paths, index]
+
+
+def comparison_pairs(warehouse: Path, cohorts: list[str]) -> list[tuple[str, str]]:
+    """The rows of seeds.cohort_comparisons whose two cohorts are both among `cohorts`."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'seeds' "
+                             "and table_name = 'cohort_comparisons'").fetchone()
+        if not exists or not exists[0]:
+            return []
+        pairs = con.execute("select cohort_a, cohort_b from seeds.cohort_comparisons order by all").fetchall()
+    finally:
+        con.close()
+    return [(str(a), str(b)) for a, b in pairs if a in cohorts and b in cohorts]
+
+
+def _comparison_jobs(
+    warehouse: Path, out_dir: Path, cohorts: list[str]
+) -> list[tuple[Path, dict[str, object], str]]:
+    """(target, parameters, title) of `out_dir/<cohort_a>-vs-<cohort_b>.html` for each pair of
+    seeds.cohort_comparisons among `cohorts`."""
+    return [(out_dir / f"{safe_file_stem(a)}-vs-{safe_file_stem(b)}.html",
+             {"cohort_a": a, "cohort_b": b, "warehouse": str(warehouse)}, f"{a} vs {b}")
+            for a, b in comparison_pairs(warehouse, cohorts)]
 
 
 def _export_dir(warehouse: Path) -> str:
@@ -118,7 +157,14 @@ def render_one_report(warehouse: Path, reports_root: Path, cohort: str, qmd: Pat
     pages are left as the nightly run wrote them."""
     warehouse = Path(warehouse).resolve()
     target = Path(reports_root) / _export_dir(warehouse) / _file_names([cohort])[cohort]
-    return render_report(qmd, target, _params(cohort, warehouse))
+    title = cohort_title(cohort, _read_cohorts(warehouse))
+    return render_report(qmd, target, _params(cohort, warehouse), title)
+
+
+def cohort_title(cohort: str, descriptions: Mapping[str, tuple[str | None, int | None]]) -> str:
+    """The page title of a cohort's report: its name and description."""
+    description = (descriptions.get(cohort) or (None, None))[0]
+    return f"{cohort}: {description}" if description else f"Cohort {cohort}"
 
 
 def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
@@ -132,7 +178,10 @@ def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
     targets = {name: f"{export_dir}/{file}" for name, file in _file_names(names).items()}
     latest = Path(reports_root) / "index.html"
     extra = feedback_index_html(warehouse, f"{export_dir}/")  # issue 13
-    _write_private(latest, _index_html(names, targets, descriptions, extra).encode("utf-8"))
+    exports = sorted((f"{d.name}/index.html", d.name) for d in Path(reports_root).iterdir()
+                     if d.is_dir() and (d / "index.html").is_file())
+    page = _index_html(names, targets, descriptions, extra, warehouse, f"{export_dir}/", exports)
+    _write_private(latest, page.encode("utf-8"))
     return [*paths, latest]
 
 
@@ -181,12 +230,14 @@ class KernelSession:
             self._sockets.cleanup()
             self._sockets = None
 
-    def render(self, qmd: Path, output_html: Path, params: Mapping[str, object]) -> Path:
+    def render(
+        self, qmd: Path, output_html: Path, params: Mapping[str, object], title: str | None = None
+    ) -> Path:
         qmd = Path(qmd).resolve()
         doc = parse_qmd(qmd.read_text(encoding="utf-8"))
         executed = self.execute(doc, params, label=qmd.name)
         body = _assemble_markdown(doc, executed)
-        page = _pandoc_html(body, doc, qmd.parent)
+        page = _pandoc_html(body, doc, qmd.parent, title)
         output_html = Path(output_html).resolve()
         _write_private(output_html, page.encode("utf-8"))
         return output_html
@@ -398,8 +449,10 @@ def _css_files(html_opts: Mapping[str, Any], source_dir: Path | None) -> list[Pa
     return out
 
 
-def _pandoc_html(markdown_body: str, doc: QmdDocument, source_dir: Path | None = None) -> str:
-    front = doc.front_matter
+def _pandoc_html(
+    markdown_body: str, doc: QmdDocument, source_dir: Path | None = None, title: str | None = None
+) -> str:
+    front = {**doc.front_matter, **({"title": title} if title else {})}
     # metadata values are read as markdown: escape them so that a title is text, never markup
     meta = {
         k: markdown_escape(str(front[k])) for k in ("title", "subtitle", "author", "date") if front.get(k)
@@ -443,9 +496,13 @@ def _pandoc_html(markdown_body: str, doc: QmdDocument, source_dir: Path | None =
 # ------------------------------------------------------------------------------------------ quarto
 
 
-def _render_with_quarto(qmd: Path, output_html: Path, params: Mapping[str, object]) -> Path:
+def _render_with_quarto(
+    qmd: Path, output_html: Path, params: Mapping[str, object], title: str | None = None
+) -> Path:
     produced_name = f".rlt-{os.getpid()}-{output_html.stem}.html"
     cmd = ["quarto", "render", str(qmd), "--to", "html", "--output", produced_name]
+    if title:
+        cmd += ["-M", f"title:{title}"]
     for key, value in params.items():
         cmd += ["-P", f"{key}:{value}"]
     result = subprocess.run(cmd, cwd=qmd.parent, capture_output=True, text=True, check=False)
@@ -467,7 +524,8 @@ def _render_with_quarto(qmd: Path, output_html: Path, params: Mapping[str, objec
 
 
 def _write_private(path: Path, content: bytes) -> None:
-    """Write `content` to `path` with mode 0600, atomically (readers see the old or the new file)."""
+    """Write `content` to `path` atomically (readers see the old or the new file), mode 0600, or 0640
+    when RLT_REPORTS_GROUP_READABLE=1 (a shared drive)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -475,7 +533,7 @@ def _write_private(path: Path, content: bytes) -> None:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, 0o640 if os.environ.get("RLT_REPORTS_GROUP_READABLE") == "1" else 0o600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -513,23 +571,19 @@ def _index_html(
     names: list[str],
     targets: dict[str, str],
     descriptions: Mapping[str, tuple[str | None, int | None]],
-    extra: str = "",
+    extra: str,
+    warehouse: Path,
+    prefix: str = "",
+    exports: list[tuple[str, str]] | None = None,
 ) -> str:
-    rows = []
-    for name in names:
-        description, n = descriptions.get(name, (None, None))
-        rows.append(
-            f'<tr><td><a href="{html.escape(targets[name], quote=True)}">{html.escape(name)}</a></td>'
-            f"<td>{html.escape(description or '–')}</td><td>{'–' if n is None else int(n)}</td></tr>"
-        )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cohort reports</title><style>{REPORT_CSS}</style></head><body>"
-        "<h1>Cohort reports</h1>"
-        '<table class="report-table"><thead><tr><th>Cohort</th><th>Description</th><th>Patients, n</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{extra}</body></html>\n"
-    )
+    """The index page (orchestration.reporting.index_page); `prefix` leads from the page to the export's
+    folder, `exports` lists every export's index (the page over all exports)."""
+    comparisons = [(f"{prefix}{safe_file_stem(a)}-vs-{safe_file_stem(b)}.html", f"{a} vs {b}")
+                   for a, b in comparison_pairs(warehouse, names)]
+    sheet = DEFAULT_QMD.parent / "cohort_report.css"
+    css = REPORT_CSS + (sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
+    return index_html(names, targets, descriptions, read_index_facts(warehouse), comparisons, extra,
+                      exports or [], css)
 
 
 @contextmanager

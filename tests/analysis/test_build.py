@@ -233,7 +233,7 @@ def test_table1_comparison(con):
     # section's first row only; a level a cohort lacks prints 0 (0).
     ecog = [(k[1], v) for k, v in rows.items() if k[0] == "ECOG performance status, n (%)"]
     assert [k for k, _ in ecog] == ["0", "1", "2", "3"]
-    assert ecog[0][1][:2] == ("0 (0)", "1 (33.3)")
+    assert ecog[0][1][:2] == ("0 (0.0)", "1 (33.3)")
     assert ecog[0][1][2] == "Fisher's exact" and ecog[0][1][3] == pytest.approx(0.1, rel=1e-9)
     assert all(v[2:] == (None, None) for _, v in ecog[1:])
     # no test over cycles of one patient
@@ -284,17 +284,17 @@ def test_table1_ecog_3_by_hand(con):
     assert t["Median [years], (range)"][:3] == ("70 (47–84)", 70.0, 3)
     assert t["Age ≥ 65 years, n (%)"][:3] == ("2 (66.7)", 2.0, 3)
     assert t["< 13.5 g/dL, n (%)"][0] == "2 (66.7)"
-    assert t["3"][0] == "3 (100)" and "0" not in t
+    assert t["3"][0] == "3 (100.0)" and "0" not in t
     assert t["Prostatectomy"][0] == "1 (33.3)"
-    assert t["ADT"][0] == "3 (100)"
+    assert t["ADT"][0] == "3 (100.0)"
     assert t["NAAD"][0] == "2 (66.7)"
     assert t["Chemotherapy"][0] == "2 (66.7)"
     assert t["2nd line cabazitaxel"][0] == "1 (33.3)"
-    assert t["Darolutamide"][0] == "0 (0)"
-    assert t["Bone"][0] == "3 (100)" and t["– diffuse"][0] == "2 (66.7)"
+    assert t["Darolutamide"][0] == "0 (0.0)"
+    assert t["Bone"][0] == "3 (100.0)" and t["– diffuse"][0] == "2 (66.7)"
     assert t["Other (cerebral, spinal, other visceral)"][0] == "1 (33.3)"  # P2 spinal; P3 NULL = no
     assert t["Cycles per patient, median (range)"][0] == "2 (1–5)"
-    assert t["≥ 4 cycles, n (%)"][0] == "1 (33.3)" and t["3 cycles, n (%)"][0] == "0 (0)"
+    assert t["≥ 4 cycles, n (%)"][0] == "1 (33.3)" and t["3 cycles, n (%)"][0] == "0 (0.0)"
     # Cycles 7, 7, 6, 7.5 × 5: mean 57.5 / 8 = 7.1875, SD sqrt(1.96875 / 7) = 0.530.
     assert t["Activity per cycle [GBq], mean ± SD (range)"][:3] == ("7.2 ± 0.5 (6.0–7.5)", 7.1875, 8)
     # 14, 6, 37.5: mean 19.1667, SD sqrt(536.1667 / 2) = 16.37.

@@ -21,11 +21,11 @@ def test_paper_median_range_rows():
 
 def test_paper_count_percent_rows():
     assert format_count_percent(13, 18) == "13 (72.2)"  # 72.22…
-    assert format_count_percent(18, 18) == "18 (100)"
+    assert format_count_percent(18, 18) == "18 (100.0)"
     assert format_count_percent(17, 18) == "17 (94.4)"
     assert format_count_percent(5, 17) == "5 (29.4)"
-    assert format_count_percent(9, 18) == "9 (50)"
-    assert format_count_percent(0, 18) == "0 (0)"
+    assert format_count_percent(9, 18) == "9 (50.0)"
+    assert format_count_percent(0, 18) == "0 (0.0)"
     assert format_count_percent(1, 16) == "1 (6.3)"  # 6.25 rounds half up
     assert format_count_percent(0, 0) == "–"
 

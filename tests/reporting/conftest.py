@@ -19,8 +19,12 @@ def fake_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered(fake_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Reports of every cohort in marts.cohorts plus an unknown cohort, keyed by cohort name."""
+    """Reports of every cohort in marts.cohorts plus an unknown cohort, keyed by cohort name; the
+    comparison report of the seed's pair ('comparison') and the index."""
     out_dir = tmp_path_factory.mktemp("reports")
     cohorts = ["all", "ecog_3", "ecog_0_2", "empty", UNKNOWN_COHORT]
     paths = render_cohort_reports(fake_warehouse, out_dir, cohorts)
-    return {**dict(zip(cohorts, paths[:-1], strict=True)), "index": paths[-1]}
+    comparison = out_dir / "ecog_3-vs-ecog_0_2.html"
+    assert paths[len(cohorts)] == comparison
+    return {**dict(zip(cohorts, paths[: len(cohorts)], strict=True)), "comparison": comparison,
+            "index": paths[-1]}

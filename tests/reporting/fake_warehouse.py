@@ -24,7 +24,18 @@ SETTINGS_JSON = (
 )
 
 DDL_AND_ROWS = f"""
-create schema raw; create schema marts; create schema analysis; create schema audit;
+create schema raw; create schema marts; create schema analysis; create schema audit; create schema seeds;
+
+create table seeds.cohort_comparisons (cohort_a varchar, cohort_b varchar);
+insert into seeds.cohort_comparisons values ('ecog_3', 'ecog_0_2');
+
+create table analysis.table1_comparison (cohort_a varchar, cohort_b varchar, row_order integer,
+    section varchar, characteristic varchar, statistic_a varchar, statistic_b varchar, test varchar,
+    p_value double);
+insert into analysis.table1_comparison values
+    ('ecog_3', 'ecog_0_2', 1, 'Age', 'Median [years], (range)', '69.5 (58–81)', '69 (66–72)',
+     'Wilcoxon rank-sum', 0.6667),
+    ('ecog_3', 'ecog_0_2', 2, 'Sites', '{SCRIPT}', '0 (0)', '1 (50)', 'Fisher''s exact', 1.0);
 
 create table raw.export_manifest (export_id varchar, registry varchar, schema_version varchar,
     exported_at timestamp, data_cutoff date);
@@ -160,9 +171,14 @@ insert into analysis.km_risk_table
          (values ('pfs'), ('os')) e(endpoint), (values (0), (3), (6), (9), (12), (15)) t(m);
 
 create table analysis.cohort_comparison (cohort_a varchar, cohort_b varchar, endpoint varchar,
-    logrank_statistic double, p_logrank double);
+    logrank_statistic double, p_logrank double, hazard_ratio double, hr_ci_lower double, hr_ci_upper double,
+    p_wald double, hr_note varchar);
+-- ecog_0_2 has no event: the Cox likelihood is monotone, so the HR is not estimable
 insert into analysis.cohort_comparison values
-    ('ecog_3', 'ecog_0_2', 'pfs', 4.13, 0.0421), ('ecog_3', 'ecog_0_2', 'os', 2.37, 0.1234);
+    ('ecog_3', 'ecog_0_2', 'pfs', 4.13, 0.0421, null, null, null, null,
+     'not estimable: one cohort has no event (monotone likelihood)'),
+    ('ecog_3', 'ecog_0_2', 'os', 2.37, 0.1234, null, null, null, null,
+     'not estimable: one cohort has no event (monotone likelihood)');
 
 create table marts.fct_toxicity (patient_id varchar, ctcae_term varchar, source varchar, analyte varchar,
     baseline_value double, baseline_grade integer, post_value_worst double, post_value_last double,
@@ -200,6 +216,8 @@ insert into marts.fct_toxicity values
     ('P4', 'Dry mouth', 'clinical', null, null, 0, null, null, null, 0, 'unchanged', false, false),
     ('P3', '{SCRIPT}', 'clinical', null, null, 0, null, null, null, 3, 'worsened', true, true);
 
+alter table marts.fct_toxicity add column post_grade_basis varchar default 'worst';
+
 create table marts.fct_lab_result (patient_id varchar, sample_date date, analyte varchar, value double,
     unit varchar, lln double, uln double, range_flag varchar, is_derived boolean, days_from_t0 integer,
     period varchar, ctcae_term varchar, ctcae_grade integer);
@@ -211,7 +229,9 @@ insert into marts.fct_lab_result
 insert into marts.fct_lab_result values
     ('P4', '2024-04-01', 'hemoglobin', 11.0, 'g/dL', 13.5, 17.5, 'low', false, -9, 'baseline', 'Anemia', 1),
     ('P4', '2024-04-01', 'platelets', 170, '10^9/L', 150, 400, 'normal', false, -9, 'baseline', null, 0),
-    ('P4', '2024-05-01', 'wbc', 3.5, '10^9/L', 4, 10, 'low', false, 21, 'post', null, 1);
+    ('P4', '2024-05-01', 'wbc', 3.5, '10^9/L', 4, 10, 'low', false, 21, 'post', null, 1),
+    -- P3's worst post Hb (fct_toxicity.post_value_worst 7.5): day 71, after cycle 2 (2024-05-10)
+    ('P3', '2024-05-20', 'hemoglobin', 7.5, 'g/dL', 13.5, 17.5, 'low', false, 71, 'post', 'Anemia', 3);
 
 create table analysis.lab_before_after (cohort varchar, analyte varchar, n_pairs integer, mean_before double,
     sd_before double, min_before double, max_before double, mean_after double, sd_after double,

@@ -18,6 +18,7 @@ SECTIONS = [
     "Treatment",
     "Biochemical response",
     "Survival",
+    "Definition sensitivity",
     "Toxicity",
     "Laboratory course",
     "Data quality",
@@ -66,14 +67,26 @@ def test_header(rendered: dict[str, Path]) -> None:
         "Export id EXP-2025-06-30",
         "Data cut-off 2025-06-30",
         "Registry REALITY test registry",
-        "Code version abc1234",
+        "Code version abc1234 (source digest)",
         "Patients, n 4",
-        "psa_progression_rule pcwg3",
-        "post_window_days 84",
+        # the settings in words (thresholds of clinical-rules.md), and their keys
+        "PSA progression PCWG3 — ≥ 25 % and ≥ 2 ng/mL above the nadir, confirmed ≥ 3 weeks later",
+        "Toxicity grade after RLT the worst value in the post-treatment window",
+        "psa_progression_rule = pcwg3",
+        "post_window_days = 84",
         "The cohort has 4 patients.",
     ):
         assert expected in page
     assert "EXP-OLD" not in page
+    raw = read(rendered, "all")
+    # the cohort's name and description are the page's title and heading
+    assert "<title>all: Every consenting patient with at least one RLT cycle</title>" in raw
+    assert '<h1 class="title">all: Every consenting patient with at least one RLT cycle</h1>' in raw
+    assert "Cohort report</h1>" not in raw
+    ecog3 = read(rendered, "ecog_3")
+    assert '<a href="index.html">' in ecog3
+    assert '<a href="ecog_3-vs-ecog_0_2.html">Comparison ecog_3 vs ecog_0_2</a>' in ecog3
+    assert 'vs-' not in raw  # 'all' is in no comparison of the seed
 
 
 def section(page: str, heading: str) -> str:
@@ -100,10 +113,15 @@ def test_table1_treatment_and_response(rendered: dict[str, Path]) -> None:
     assert "activity per cycle over 10 administrations" in treatment
     assert cell(treatment, "Cumulative activity [GBq], mean ± SD (range)") == "16.5 ± 8.1 (7.0–26.0)"
     assert cell(treatment, "> 1 series, n (%)") == "9 (99)"
-    assert cell(page, "Partial response (PR, ≤ −50 %)") == "1 (25)"
-    assert cell(page, "Stable disease (SD)") == "1 (25)"
-    assert cell(page, "Progressive disease (PD, ≥ +25 %)") == "1 (25)"
-    assert cell(page, "Not evaluable") == "1 (25)"
+    # % of the 3 evaluable patients (P1 PR, P2 SD, P3 PD); P4 has no baseline PSA
+    assert "3 of 4 patients evaluable" in text(page)
+    assert cell(page, "Partial response (PR, ≤ −50 %)") == "1 (33.3)"
+    assert cell(page, "Stable disease (SD)") == "1 (33.3)"
+    assert cell(page, "Progressive disease (PD, ≥ +25 %)") == "1 (33.3)"
+    assert cell(page, "PSA decline ≥ 50 % (PSA50)") == "1 (33.3)"  # P1 (-80 %)
+    assert cell(page, "PSA decline ≥ 90 % (PSA90)") == "0 (0.0)"
+    assert cell(page, "Not evaluable, n (not in the percentages)") == "1"
+    assert cell(page, "– no baseline PSA") == "1"
     assert cell(page, "PSA change [%], mean ± SD") == "20.0 ± 117.9"
     assert cell(page, "PSA change [%], median (range)") == "-10.0 (-80.0 to 150.0)"
     assert cell(page, "Patients with a PSA change, n") == "3"
@@ -138,8 +156,7 @@ def test_no_events_cohort_says_median_not_reached(rendered: dict[str, Path]) -> 
         "No progression-free survival events occurred in this cohort, so the median is not reached." in page
     )
     assert "No overall survival events occurred in this cohort, so the median is not reached." in page
-    assert page.count("data:image/png;base64") == 0  # text() strips attributes; check the raw page:
-    assert read(rendered, "ecog_0_2").count('src="data:image/png;base64,') == 4
+    assert len(re.findall(r'<svg[^>]*role="img"', read(rendered, "ecog_0_2"))) == 4
 
 
 def test_figures_embedded_with_caption_and_alt(rendered: dict[str, Path]) -> None:
@@ -147,9 +164,21 @@ def test_figures_embedded_with_caption_and_alt(rendered: dict[str, Path]) -> Non
     figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, re.S)
     assert len(figures) == 4  # waterfall, PFS, OS, toxicity
     for fig in figures:
-        assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', fig)
-        assert re.search(r'alt="[^"]{20,}"', fig)
+        assert "<img" not in fig and "<svg" in fig  # vector, inline
+        assert re.search(r'<svg[^>]*aria-label="[^"]{20,}"', fig)
         assert "<figcaption>Figure " in fig
+    labels = [html.unescape(x) for x in re.findall(r'<svg[^>]*aria-label="([^"]+)"', page)]
+    # the alt text states the result (analysis.km_summary of 'all': PFS 5.2, OS 9.8 months)
+    assert labels[1] == ("Kaplan–Meier curve of PFS: median PFS 5.2 months (95 % CI 2.1–not reached); "
+                         "3 events in 4 patients.")
+    assert labels[2].startswith("Kaplan–Meier curve of OS: median OS 9.8 months (95 % CI 4.0–12.5)")
+    assert labels[0] == "Waterfall plot of 3 evaluable patients: PR 1 (33.3), PD 1 (33.3), PSA50 1 (33.3)."
+    # Fig. 5 over the patients graded both before and after: anemia 4, WBC 3 (P4 has no baseline grade)
+    assert "Anemia: n = 4," in labels[3] and "White blood cell decreased: n = 3," in labels[3]
+    assert "Platelet count decreased: n = 3," in labels[3]  # P4 has no post grade
+    ecog3 = read(rendered, "ecog_3")
+    assert re.findall(r'<svg[^>]*aria-label="([^"]+)"', ecog3)[1] != re.findall(
+        r'<svg[^>]*aria-label="([^"]+)"', page)[1]
 
 
 def test_toxicity(rendered: dict[str, Path]) -> None:
@@ -173,6 +202,14 @@ def test_toxicity(rendered: dict[str, Path]) -> None:
     # ordered by patient, then term (byte order: '<' sorts before 'A')
     assert listed == [("P2", "White blood cell decreased"), ("P3", html.escape(SCRIPT)), ("P3", "Anemia")]
     assert "3 treatment-emergent grade ≥ 3 events in 2 patients." in text(page)
+    # P3's anemia: worst post Hb 7.5 g/dL on 2024-05-20 = day 71 after t0 2024-03-10, after cycle 2
+    # (2024-05-10); the clinical term has no value and shows none
+    p3 = re.findall(r"<tr><td>P3</td>(.*?)</tr>", listing.group(1))
+    cells = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in p3]
+    assert cells[1][1:] == ["Anemia", "2", "3", "7.5 g/dL", "71", "2"]
+    assert cells[0][4] == "clinical grade (no value)" and "3.00" not in listing.group(1)
+    assert "'Newly occurred' (grade 0 at baseline, grade ≥ 1 after) is a part of 'worsened'" in text(page)
+    assert "Grade after RLT: the worst value in the post-treatment window." in text(page)
 
 
 def test_laboratory_course(rendered: dict[str, Path]) -> None:
@@ -207,11 +244,11 @@ def test_data_quality(rendered: dict[str, Path]) -> None:
     )
     assert baseline is not None
     missing = dict(re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", baseline.group(1)))
-    assert missing["Hemoglobin [g/dL]"] == "0 (0)" and missing["Platelets [10⁹/L]"] == "0 (0)"
+    assert missing["Hemoglobin [g/dL]"] == "0 (0.0)" and missing["Platelets [10⁹/L]"] == "0 (0.0)"
     assert (
-        missing["WBC [10⁹/L]"] == "1 (25)"
-        and missing["PSA [ng/mL]"] == "1 (25)"
-        and missing["eGFR [mL/min/1.73 m²]"] == "1 (25)"
+        missing["WBC [10⁹/L]"] == "1 (25.0)"
+        and missing["PSA [ng/mL]"] == "1 (25.0)"
+        and missing["eGFR [mL/min/1.73 m²]"] == "1 (25.0)"
     )
 
 
@@ -229,8 +266,8 @@ def test_data_strings_are_escaped(rendered: dict[str, Path]) -> None:
 def test_empty_and_unknown_cohorts_explain_themselves(rendered: dict[str, Path]) -> None:
     empty = text(read(rendered, "empty"))
     assert "The cohort 'empty' has 0 patients at this data cut-off. Every section below is empty." in empty
-    assert empty.count("has 0 patients at this data cut-off, so there is nothing to show.") == 6
-    assert 'src="data:image' not in read(rendered, "empty")
+    assert empty.count("has 0 patients at this data cut-off, so there is nothing to show.") == 7
+    assert "<svg" not in read(rendered, "empty")
     unknown = text(read(rendered, UNKNOWN_COHORT))
     assert (
         f"The cohort {UNKNOWN_COHORT!r} is not defined in marts.cohorts. Known cohorts: all, ecog_0_2, "
@@ -243,13 +280,23 @@ def test_empty_and_unknown_cohorts_explain_themselves(rendered: dict[str, Path])
 def test_index_links_every_report(rendered: dict[str, Path]) -> None:
     index = rendered["index"].read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', index)
+    # readable names (the cohort's description; its name when it has none), then the comparison
     assert links == [
-        ("all.html", "all"),
-        ("ecog_3.html", "ecog_3"),
-        ("ecog_0_2.html", "ecog_0_2"),
-        ("empty.html", "empty"),
+        ("all.html", "Every consenting patient with at least one RLT cycle"),
+        ("ecog_3.html", "Baseline ECOG performance status 3"),
+        ("ecog_0_2.html", "Baseline ECOG performance status 0-2"),
+        ("empty.html", "Nobody (ECOG 4)"),
         ("no_such_b_cohort_b.html", "no such &lt;b&gt;cohort&lt;/b&gt;"),
+        ("ecog_3-vs-ecog_0_2.html", "ecog_3 vs ecog_0_2"),
     ]
+    page = text(index)
+    for expected in ("Registry REALITY test registry", "Export id EXP-2025-06-30", "Data cut-off 2025-06-30",
+                     "Warehouse built at 2025-07-01 02:12"):
+        assert expected in page
+    # headline numbers from analysis.km_summary and psa_response_summary of the fake warehouse
+    assert "Every consenting patient with at least one RLT cycle all 4 5.2 9.8 33.3 % (1 of 3)" in page
+    assert "Baseline ECOG performance status 0-2 ecog_0_2 2 not reached not reached 50.0 % (1 of 2)" in page
+    assert "Nobody (ECOG 4) empty 0 – – –" in page
     for target, _ in links:
         assert (rendered["index"].parent / target).is_file()
     assert stat.S_IMODE(rendered["index"].stat().st_mode) == 0o600
