@@ -49,10 +49,10 @@ def test_handmade_ecog3_report_renders_and_explains_itself(handmade: dict[str, A
     assert "Registry HANDMADE" in plain and "The cohort has 2 patients." in plain
     if n == 0:
         assert "has 0 patients at this data cut-off. Every section below is empty." in plain
-        assert plain.count("so there is nothing to show.") == 6
-        assert 'src="data:image' not in page
+        assert plain.count("so there is nothing to show.") == 7
+        assert "<svg" not in page
         return
-    assert 'src="data:image/png;base64,' in page
+    assert re.search(r'<svg[^>]*role="img"', page)  # vector figures
     # neither has a post-treatment PSA in the hand-made export: the response section says so
     assert "No patient in this cohort has an evaluable PSA change" in plain
     for endpoint, label in (("pfs", "Progression-free survival"), ("os", "Overall survival")):

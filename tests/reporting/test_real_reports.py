@@ -92,6 +92,8 @@ def test_table1_and_treatment_print_analysis_table1(real: dict[str, Any]) -> Non
 
 
 def test_response_counts_equal_the_mart(real: dict[str, Any]) -> None:
+    """PR / SD / PD and PSA50 / PSA90 as % of the evaluable patients (counted here from the mart), the
+    not-evaluable patients counted apart with their reasons."""
     for cohort, page in real["pages"].items():
         members = "select count(*) from marts.cohort_membership where cohort = ?"
         n = query(real["warehouse"], members, [cohort])[0][0]
@@ -103,12 +105,27 @@ def test_response_counts_equal_the_mart(real: dict[str, Any]) -> None:
                 [cohort],
             )
         )
+        ((psa50, psa90, no_baseline),) = query(
+            real["warehouse"],
+            "select count(*) filter (where r.psa50), count(*) filter (where r.psa90), "
+            "count(*) filter (where r.patient_id is null or r.baseline_psa is null) "
+            "from marts.cohort_membership m left join marts.fct_psa_response r using (patient_id) "
+            "where m.cohort = ?",
+            [cohort],
+        )
+        evaluable = sum(int(counts.get(c, 0)) for c in ("PR", "SD", "PD"))
         printed = dict(table_rows(section(page, "Biochemical response")))
-        for category, label in RESPONSE_LABELS.items():
-            k = int(counts.get(category, 0))
+        assert f"{evaluable} of {n} patients evaluable" in text(page)
+        expected = {**{RESPONSE_LABELS[c]: int(counts.get(c, 0)) for c in ("PR", "SD", "PD")},
+                    "PSA decline ≥ 50 % (PSA50)": psa50, "PSA decline ≥ 90 % (PSA90)": psa90}
+        for label, k in expected.items():
             count, pct = re.fullmatch(r"(\d+) \(([\d.]+)\)", printed[label]).groups()  # type: ignore[union-attr]
-            assert int(count) == k, (cohort, category)
-            assert abs(float(pct) - 100.0 * k / n) <= 0.05
+            assert int(count) == k, (cohort, label)
+            assert pct == half_up(100.0 * k / evaluable), (cohort, label)
+        assert int(printed["Not evaluable, n (not in the percentages)"]) == n - evaluable
+        reasons = {k: int(v) for k, v in printed.items() if k.startswith("– ")}
+        assert sum(reasons.values()) == n - evaluable
+        assert reasons.get("– no baseline PSA", 0) == no_baseline
 
 
 def test_km_medians_equal_km_summary(real: dict[str, Any]) -> None:
@@ -138,8 +155,8 @@ def test_figures_embedded_and_nothing_external(real: dict[str, Any]) -> None:
         figures = re.findall(r"<figure[^>]*>(.*?)</figure>", page, re.S)
         assert len(figures) == 4, cohort  # waterfall, PFS, OS, Fig. 5
         for fig in figures:
-            assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', fig)
-            assert re.search(r'alt="[^"]{20,}"', fig)
+            assert "<img" not in fig and "<path" in fig  # vector
+            assert re.search(r'<svg[^>]*aria-label="[^"]{20,}"', fig)
         lowered = page.lower()
         assert re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", lowered) is None
         assert "url(http" not in lowered and "@import" not in lowered
@@ -155,7 +172,36 @@ def test_reports_open_offline_in_a_browser(real: dict[str, Any], tmp_path: Path)
     for cohort in ("all", "ecog_3"):
         report = probe_page(real["pages"][cohort], tmp_path / cohort)
         assert report["errors"] == [] and report["console"] == []
-        assert len(report["images"]) == 4
-        for image in report["images"]:
-            assert image["complete"] and image["w"] > 0 and image["h"] > 0
-            assert image["shownW"] > 100 and image["shownH"] > 50
+        assert report["images"] == 0 and len(report["figures"]) == 4
+        for figure in report["figures"]:
+            assert figure["label"] and figure["shownW"] > 100 and figure["shownH"] > 50
+        assert report["scrollWidth"] <= report["viewport"]
+
+
+def test_pfs_events_split_and_definition_sensitivity_equal_the_warehouse(real: dict[str, Any]) -> None:
+    for cohort, page in real["pages"].items():
+        plain = text(page)
+        ((prog, death),) = query(
+            real["warehouse"],
+            "select count(*) filter (where s.event_type = 'psa_progression'), "
+            "count(*) filter (where s.event_type = 'death') from marts.fct_survival s "
+            "join marts.cohort_membership m using (patient_id) where m.cohort = ? and s.endpoint = 'pfs' "
+            "and s.event",
+            [cohort],
+        )
+        assert f"Events: {prog} PSA progression, {death} death without prior PSA progression." in plain
+        sensitivity = section(page, "Definition sensitivity")
+        rules = query(
+            real["warehouse"],
+            "select psa_progression_rule, events, events_psa_progression, events_death, is_selected "
+            "from analysis.km_summary_by_definition where cohort = ? and endpoint = 'pfs'",
+            [cohort],
+        )
+        assert len(rules) == 2
+        for rule, events, by_psa, by_death, selected in rules:
+            cells = [html.unescape(c) for c in re.findall(
+                rf"<tr><td>{'PCWG3' if rule == 'pcwg3' else 'simplified'}[^<]*</td>(.*?)</tr>", sensitivity
+            )[0].split("</td>")]
+            values = [re.sub(r"<[^>]+>", "", c) for c in cells]
+            assert values[1:4] == [str(events), str(by_psa), str(by_death)], (cohort, rule)
+            assert ("selected" in values[4]) == bool(selected)
