@@ -42,10 +42,12 @@ def test_row_counts(built):
         "psa_response_by_basis": 12,
         "lab_before_after": 16,
         "cohort_comparison": 6,
-        "table1_comparison": 39 + 39 + 36,
+        # + an 'Unknown, n (%)' row for ALP (P4 has none) and PSA (P6) in the pairs with all, ecog_0_2
+        "table1_comparison": 39 + 2 + 39 + 2 + 36,
         "km_curve": 30,
         "km_risk_table": 7 + 4 + 3 + 1 + 7 + 4,
-        "table1": 4 * 35 + 4 + 1 + 3,
+        # + 'Unknown, n (%)' rows: ALP (P4) and PSA (P6) in 'all' and 'ecog_0_2'
+        "table1": 4 * 35 + 4 + 1 + 3 + 4,
     }
     assert counts == expected
     for table, n in expected.items():
@@ -236,6 +238,8 @@ def test_table1_comparison(con):
     assert ecog[0][1][:2] == ("0 (0.0)", "1 (33.3)")
     assert ecog[0][1][2] == "Fisher's exact" and ecog[0][1][3] == pytest.approx(0.1, rel=1e-9)
     assert all(v[2:] == (None, None) for _, v in ecog[1:])
+    # a missing value is counted as unknown, not tested: P4 has no ALP (1 of 3 in ecog_0_2)
+    assert rows[("ALP [U/L]", "Unknown, n (%)")] == ("0 (0.0)", "1 (33.3)", None, None)
     # no test over cycles of one patient
     assert rows[("Treatment", "Activity per cycle [GBq], mean ± SD (range)")][2:] == (None, None)
 
@@ -328,13 +332,15 @@ def test_table1_missing_values_and_ecog_rows(con):
     assert _one(
         con,
         "select statistic, value_numeric, n from analysis.table1 where cohort = 'ecog_0_2'"
-        " and section = 'ALP [U/L]'",
+        " and section = 'ALP [U/L]' and characteristic = 'Median (range)'",
     ) == ("110 (100–120)", 110.0, 2)
+    # ... and the patient without a value counted as unknown, of the cohort's 3 (ALP: P4; PSA: P6)
+    assert t["Unknown, n (%)"][:3] == ("1 (33.3)", 1.0, 3)
     assert [t[v][0] for v in ("0", "1", "2")] == ["1 (33.3)"] * 3
     assert _one(
         con,
         "select statistic, n from analysis.table1 where cohort = 'ecog_0_2'"
-        " and section = 'PSA at baseline [ng/mL]'",
+        " and section = 'PSA at baseline [ng/mL]' and characteristic = 'Median (range)'",
     ) == ("15 (10–20)", 2)
 
 
