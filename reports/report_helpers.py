@@ -396,8 +396,8 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     `risk` rows: time_months, at_risk (the warehouse's 3-month grid). The at-risk numbers sit exactly
     under the time axis' ticks (shared x axis).
     """
-    fig = plt.figure(figsize=(8, 5.0))
-    grid = fig.add_gridspec(2, 1, height_ratios=[5, 1], hspace=0.5)
+    fig = plt.figure(figsize=(8, 4.8))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.8], hspace=0.45)
     ax = fig.add_subplot(grid[0])
     ax_risk = fig.add_subplot(grid[1], sharex=ax)
     times = [float(r["time_months"]) for r in curve]
