@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.faults import checkpoint
+from orchestration.ingest.pseudonym import key_id, salt_of
 
 OWNER_ONLY = 0o600
 BUILD_MARKER = ".building-"
@@ -209,3 +210,10 @@ def published_run(published: Path) -> dict[str, object] | None:
         "export_fingerprint": fingerprint,
         "pseudonym_key_id": key,
     }
+
+
+def warehouse_key_id(published: Path) -> str | None:
+    """The key id to record for the key in use: salted with the published warehouse's salt when it has
+    one (so an unchanged key keeps its id), with a fresh random salt otherwise."""
+    last = published_run(published)
+    return key_id(salt_of(last["pseudonym_key_id"]) if last else None)  # type: ignore[arg-type]

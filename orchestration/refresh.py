@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.automation import is_published, run_config_for
 from orchestration.exports import identify_export
+from orchestration.ingest.pseudonym import PseudonymKeyError, pseudonym_key
 from orchestration.resources import WarehouseResource
 from orchestration.settings import ClinicalSettings
 
@@ -41,6 +42,10 @@ def run_refresh(
 
     `progress` prints one line per step message on stderr (the CLI); otherwise Dagster's console logger
     logs at INFO."""
+    try:
+        pseudonym_key()  # an unusable key is refused before anything is read or built
+    except PseudonymKeyError as exc:
+        raise RefreshFailed(str(exc)) from None
     ref = identify_export(export)
     if ref is None:
         raise RefreshFailed(f"{export}: no readable manifest.json (is this a registry export folder or zip?)")

@@ -8,8 +8,7 @@ import dagster as dg
 from orchestration.assets.analysis import ANALYSIS_TABLES
 from orchestration.code_version import code_version
 from orchestration.exports import identify_export
-from orchestration.ingest.pseudonym import key_id
-from orchestration.publish import RunRecord, publish
+from orchestration.publish import RunRecord, publish, warehouse_key_id
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL
 
@@ -40,7 +39,7 @@ def published_warehouse(
             code_version=code_version(),
             settings_json=config.clinical_settings().to_json(),
             export_fingerprint=export.fingerprint,
-            pseudonym_key_id=key_id(),
+            pseudonym_key_id=warehouse_key_id(published),
         ),
     )
     return dg.MaterializeResult(
