@@ -8,7 +8,7 @@ import dagster as dg
 from orchestration.assets.analysis import ANALYSIS_TABLES
 from orchestration.code_version import code_version
 from orchestration.exports import identify_export
-from orchestration.publish import RunRecord, publish, warehouse_key_id
+from orchestration.publish import RunRecord, abandon_build, publish, warehouse_key_id
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL
 
@@ -41,7 +41,15 @@ def published_warehouse(
             export_fingerprint=export.fingerprint,
             pseudonym_key_id=warehouse_key_id(published),
         ),
+        allow_shrink=warehouse.allow_shrink,
     )
     return dg.MaterializeResult(
         metadata={"path": str(published), "export_id": export.export_id, "code_version": code_version()}
     )
+
+
+@dg.failure_hook(required_resource_keys={"warehouse"})
+def remove_failed_build(context: dg.HookContext) -> None:
+    """A failed step of a refresh run: its build file and .wal are removed and the warehouse lock given
+    up at once (not left until the next run)."""
+    abandon_build(context.resources.warehouse.published(), context.run_id)
