@@ -137,3 +137,28 @@ def test_stale_builds_are_only_removed_under_the_lock(tmp_path, monkeypatch):
     from orchestration.publish import remove_stale_builds
 
     assert remove_stale_builds(published) == [live]
+
+
+def test_dagster_failure_hook_removes_the_failed_runs_build_and_wal(tmp_path):
+    """Runs launched by Dagster (schedule, sensor, Launchpad): a failed step removes its run's build and
+    .wal at once and gives up the lock; another run's build (a later one) is not touched."""
+    import dagster as dg
+
+    from orchestration.assets.publish import remove_failed_build
+    from orchestration.definitions import refresh_job
+    from orchestration.resources import WarehouseResource
+    from orchestration.warehouse_lock import held
+
+    published = tmp_path / "registry.duckdb"
+    build = start_build(published, "failed-run")
+    wal = build.with_name(build.name + ".wal")
+    wal.write_bytes(b"wal")
+    other = build_path(published, "other-run")
+    other.write_bytes(b"not this run's")
+    assert held(published)
+    resource = WarehouseResource(warehouse_path=str(published))
+    remove_failed_build(dg.build_hook_context(resources={"warehouse": resource}, run_id="failed-run"))
+    assert not build.exists() and not wal.exists()
+    assert other.exists()
+    assert not held(published)
+    assert remove_failed_build in (refresh_job.hooks or set())

@@ -105,7 +105,10 @@ def test_export_that_empties_the_registry_is_refused(
     before = published.read_bytes()
     old_n = _patients(published)
     with duckdb.connect(str(published), read_only=True) as con:
-        kept = {r[0] for r in con.execute("select patient_id from marts.dim_patient order by 1 limit 10")}
+        kept = {
+            r[0]
+            for r in con.execute("select patient_id from marts.dim_patient order by 1 limit 10").fetchall()
+        }
     export = shutil.copytree(reliability_exports["baseline"], tmp_path / "export")
     _consent_withdrawn_but(export, kept)  # 10 patients left of the published ones: far more than half gone
     code = rlt(["refresh", str(export), "--warehouse", str(published), "--no-reports"])
