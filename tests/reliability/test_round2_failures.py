@@ -29,7 +29,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main as rlt
-from orchestration.faults import MARKER_ENV, PAUSE_AT_ENV, SECONDS_ENV
+from orchestration.faults import MARKER_ENV, PAUSE_AT_ENV, RELEASE_ENV, SECONDS_ENV
 from orchestration.warehouse_lock import TIMEOUT_ENV
 
 from .support import alive, consistency, group_commands, kill_group, start_refresh, wait_for
@@ -227,19 +227,20 @@ def test_two_refreshes_at_once(baseline_warehouse, reliability_exports, tmp_path
     published = _published_copy(baseline_warehouse, tmp_path / "wh")
     marker = tmp_path / "paused"
     first_log, second_log, third_log = (tmp_path / f"{n}.log" for n in ("first", "second", "third"))
-    # the first run holds its build open at the end of ingest for up to 40 s, then carries on
+    release = tmp_path / "carry-on"
+    # the first run holds its build open at the end of ingest until the test lets it carry on
     first = start_refresh(
         reliability_exports["next"],
         published,
         reports_dir=None,
-        env={PAUSE_AT_ENV: "ingest", MARKER_ENV: str(marker), SECONDS_ENV: "40"},
+        env={PAUSE_AT_ENV: "ingest", MARKER_ENV: str(marker), SECONDS_ENV: "600", RELEASE_ENV: str(release)},
         log=first_log,
     )
     procs = [first]
     try:
         wait_for(marker.exists, "the first run inside its build", first, first_log)
         first_build = _builds(published)
-        assert len(first_build) == 2  # the build file and its .wal
+        assert any(not name.endswith(".wal") for name in first_build)
         lock_holder = (published.parent / "registry.duckdb.lock").read_text().strip()
         assert lock_holder == marker.read_text().strip() == str(first.pid)
 
@@ -260,6 +261,8 @@ def test_two_refreshes_at_once(baseline_warehouse, reliability_exports, tmp_path
         )
         procs.append(third)
         wait_for(lambda: "waiting up to" in third_log.read_text(), "the third run to wait", third, third_log)
+        assert _builds(published) == first_build
+        release.touch()
         assert first.wait(timeout=600) == 0, first_log.read_text()[-3000:]
         assert third.wait(timeout=600) == 0, third_log.read_text()[-3000:]
     finally:
