@@ -119,8 +119,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(export)
     _say(f"generating a synthetic registry of {args.patients} patients in {export} ...")
     generate_export(export, patients=args.patients, seed=args.seed)
+    # a demo replaces the previous demo whatever its size (`--patients 100` after 1,000 is meant)
     return _refresh(
-        export, _warehouse_arg(args.warehouse), ClinicalSettings(), _reports_arg(args.reports_dir), force=True
+        export,
+        _warehouse_arg(args.warehouse),
+        ClinicalSettings(),
+        _reports_arg(args.reports_dir),
+        force=True,
+        allow_shrink=True,
     )
 
 
