@@ -108,7 +108,8 @@ def planted(tmp_path_factory) -> PlantedExport:
         facts["refused"].append(short[pid].strip())
         body[35] = short[:site] + short[site + 1 :]
         extra = dict.fromkeys(names, "")
-        extra.update(patient_id=SHORT_ROW_ID, mrn=MRN_SHORT, birth_date="1950-01-01", sex="M", gleason_score="8")
+        extra.update(patient_id=SHORT_ROW_ID, mrn=MRN_SHORT, birth_date="1950-01-01", sex="M")
+        extra.update(gleason_score="8")
         extra.update(consent_data_use="yes", patient_name=NAME_SHORT)
         body.append([extra[n] for n in names if n != "site_id"])
         facts["refused"].append(SHORT_ROW_ID)
