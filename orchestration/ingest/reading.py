@@ -130,9 +130,11 @@ def _check_utf8(data: bytes, entry: FileEntry) -> None:
 def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl.DataFrame | None:
     """Vectorised read; None when records do not map one-to-one onto physical lines.
 
-    One parser decides both the field count and the values of a line: a line without a quote character
-    is split at every separator (polars with quoting off, and the count of separators + 1); the few
-    lines with quotes are parsed by the csv module, which gives their fields and so their count."""
+    The field count and the values of a line come from one reading of it: a line whose quotes all
+    enclose whole fields (well-formed, as most exporters write) is split by polars' quote-aware reader,
+    and its count is the separators outside those fields + 1, which is how that reader splits it; a line
+    with any other quote (`Klinik "Nord, Haus 2"`: mid-field) is parsed by the csv module, which gives
+    its fields and so their count."""
     # One column per physical line (NUL never occurs: checked above), to number lines and count fields.
     lines = pl.read_csv(
         io.BytesIO(data),
@@ -146,12 +148,22 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
     quotes = line.str.count_matches('"', literal=True)
     if lines.select((quotes % 2 == 1).any()).item():
         return None  # a quoted field may span lines: the csv module reads the whole file
-    quoted = lines.with_row_index(LINE, offset=1).filter(quotes > 0)
+    field = f'(?:{_QUOTED}|[^"{re.escape(sep)}]*)'
+    well_formed = line.str.contains(f"^{field}(?:{re.escape(sep)}{field})*\\r?$")
+    irregular = lines.with_row_index(LINE, offset=1).filter((quotes > 0) & ~well_formed)
     # what the lines tell, computed before the cells are read, so that the two copies of the file's text
     # (lines and cells) never exist at once
     meta = lines.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-        (line.str.count_matches(sep, literal=True) + 1).cast(pl.Int64).alias(N_FIELDS),
+        (
+            pl.when(quotes > 0)
+            .then(line.str.replace_all(_QUOTED, ""))
+            .otherwise(line)
+            .str.count_matches(sep, literal=True)
+            + 1
+        )
+        .cast(pl.Int64)
+        .alias(N_FIELDS),
         line.is_null().alias("_blank"),
     )
     del lines
@@ -161,7 +173,7 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
             io.BytesIO(data),
             has_header=False,
             separator=sep,
-            quote_char=None,
+            quote_char='"',
             infer_schema=False,
             truncate_ragged_lines=True,
             columns=[found[c] for c in order],
@@ -172,19 +184,19 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         return None
     cells = cells.rename(dict(zip(cells.columns, order, strict=True)))
     frame = pl.concat([meta, cells.select(order)], how="horizontal")
-    if quoted.height:
-        frame = frame.update(_csv_lines(quoted, sep, found), on=LINE, include_nulls=True)
+    if irregular.height:
+        frame = frame.update(_csv_lines(irregular, sep, found), on=LINE, include_nulls=True)
     # Line 1 is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
     if meta.get_column("_blank").any():
         return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
     return frame.slice(1).drop("_blank")
 
 
-def _csv_lines(quoted: pl.DataFrame, sep: str, found: dict[str, int]) -> pl.DataFrame:
-    """Field count and contract cells of single lines that hold quote characters (each a whole record:
-    its quotes are balanced), parsed by the csv module."""
+def _csv_lines(irregular: pl.DataFrame, sep: str, found: dict[str, int]) -> pl.DataFrame:
+    """Field count and contract cells of single lines with quotes that do not enclose whole fields (each
+    a whole record: its quotes are balanced), parsed by the csv module."""
     rows: dict[str, list[object]] = {LINE: [], N_FIELDS: [], **{c: [] for c in found}}
-    for number, text in quoted.iter_rows():
+    for number, text in irregular.iter_rows():
         record = next(csv.reader([text], delimiter=sep))
         rows[LINE].append(number)
         rows[N_FIELDS].append(len(record))

@@ -475,3 +475,23 @@ def test_cycles_header_constant_is_the_contract() -> None:
     # the test exports above are written with the contract's column order
     assert CYCLES_HEADER.strip().split(",") == list(TABLES["rlt_cycles"].column_names)
     assert LAB_HEADER.strip().split(",") == list(TABLES["lab_results"].column_names)
+
+
+def test_fully_quoted_crlf_file_with_one_irregular_line(tmp_path: Path) -> None:
+    # every field quoted (as many exporters write), CRLF line ends; line 4 has a mid-field quote and so
+    # 8 fields for the 7-field header
+    text = (
+        '"patient_id","sample_date","analyte","value","unit","ref_low","ref_high"\r\n'
+        '"P1","2020-01-05","hemoglobin","12,1","g/dL","",""\r\n'
+        '"P2","2020-01-20","psa","3","ng/mL","",""\r\n'
+        'P3,2020-03-25,psa,1,ng/mL,Klinik "Nord, Haus 2",\r\n'
+    )
+    con, summary = _load(write_export(tmp_path / "e", {"lab_results.csv": text}))
+    assert con.execute("SELECT line_number, analyte FROM raw.lab_results ORDER BY 1").fetchall() == [
+        (3, "psa")
+    ]
+    got = con.execute("SELECT line_number, reason, value FROM quarantine.lab_results ORDER BY 1").fetchall()
+    assert got == [
+        (2, "unparseable_number", "12,1"),  # a decimal comma in a `,` file: not a number
+        (4, "wrong_field_count: 8 fields, the header has 7", None),
+    ]
