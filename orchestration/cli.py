@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +51,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _refresh(
-    export: Path, warehouse: Path, settings: ClinicalSettings, reports: Path | None, force: bool
+    export: Path,
+    warehouse: Path,
+    settings: ClinicalSettings,
+    reports: Path | None,
+    force: bool,
+    allow_shrink: bool = False,
 ) -> int:
     from orchestration.refresh import run_refresh
 
@@ -64,6 +70,7 @@ def _refresh(
         render_reports=reports is not None,
         force=force,
         progress=True,
+        allow_shrink=allow_shrink,
     )
     if result.skipped:
         _say(
@@ -109,7 +116,9 @@ def _closing_summary(published: Path) -> str:
 def cmd_refresh(args: argparse.Namespace) -> int:
     settings = ClinicalSettings().with_overrides(args.set or [])
     reports = None if args.no_reports else _reports_arg(args.reports_dir)
-    return _refresh(Path(args.export), _warehouse_arg(args.warehouse), settings, reports, args.force)
+    return _refresh(
+        Path(args.export), _warehouse_arg(args.warehouse), settings, reports, args.force, args.allow_shrink
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -123,7 +132,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # a small share of bad rows, so that the quarantine and the site feedback pages show something
     generate_export(export, patients=args.patients, seed=args.seed, bad_rows_rate=DEMO_BAD_ROWS_RATE)
     warehouse, reports = _warehouse_arg(args.warehouse), _reports_arg(args.reports_dir)
-    status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+    # a demo replaces the previous demo whatever its size (`--patients 100` after 1,000 is meant)
+    status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True, allow_shrink=True)
     # --- issue 13: `--nights N` refreshes N consecutive nightly exports (changes, finding statuses)
     for night in range(2, args.nights + 1):
         from orchestration.feedback.demo import quarantined_lines
@@ -135,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(f"night {night}: the next export, with some rows corrected and new ones, in {following} ...")
         next_night(export, following, quarantined_lines(warehouse), night=night, seed=args.seed)
         export = following
-        status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+        status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True, allow_shrink=True)
     return status
 
 
@@ -215,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--reports-dir", help=f"reports folder (RLT_REPORTS, default {DEFAULT_REPORTS})")
     ref.add_argument("--no-reports", action="store_true", help="do not render the cohort reports")
     ref.add_argument("--force", action="store_true", help="rebuild even if this export is already published")
+    ref.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even if the number of patients falls by more than RLT_MAX_SHRINK (default: half)",
+    )
     ref.set_defaults(func=cmd_refresh)
 
     demo = sub.add_parser("demo", help="generate a 1,000-patient demo export and refresh it")
@@ -249,15 +264,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    from orchestration.failures import Terminated
+
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from orchestration.failures import NOT_CHANGED, Terminated, explain, os_error_messages
     from orchestration.ingest import ExportError
+    from orchestration.publish import owner_only
     from orchestration.refresh import RefreshFailed
 
+    owner_only()  # health data: every file this process writes is owner-only from its first byte
+    if args.cmd in ("refresh", "demo"):
+        # Dagster maps SIGTERM to its own interrupt while a run executes; outside a run this handler stops
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args))
     except (SettingError, ExportError, RefreshFailed) as exc:
         _say(f"rlt {args.cmd}: {exc}")
+        return 2
+    except OSError as exc:
+        warehouse = _warehouse_arg(getattr(args, "warehouse", None))
+        _say(f"rlt {args.cmd}: {explain(os_error_messages(exc), warehouse) or f'{exc}. {NOT_CHANGED}'}")
+        return 2
+    except Terminated:
+        _say(
+            f"rlt {args.cmd}: stopped by SIGTERM; nothing left running, the unfinished build removed. "
+            + NOT_CHANGED
+        )
         return 2
     except KeyboardInterrupt:
         _say("interrupted; the published warehouse was not changed")

@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.analysis import analysis_tables
 from orchestration.assets.feedback import feedback_tables
 from orchestration.assets.ingest import registry_export, registry_raw
-from orchestration.assets.publish import published_warehouse
+from orchestration.assets.publish import published_warehouse, remove_failed_build
 from orchestration.assets.reports import cohort_reports
 from orchestration.assets.transform import dbt_models
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
@@ -30,6 +30,7 @@ refresh_job = dg.define_asset_job(
     description="Load an export, dbt build, statistics, publish atomically, render reports.",
     executor_def=dg.in_process_executor,
     op_retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
+    hooks={remove_failed_build},
 )
 
 

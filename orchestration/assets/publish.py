@@ -9,8 +9,7 @@ from orchestration.assets.analysis import ANALYSIS_TABLES
 from orchestration.assets.feedback import FEEDBACK_KEYS
 from orchestration.code_version import code_version
 from orchestration.exports import identify_export
-from orchestration.ingest.pseudonym import key_id
-from orchestration.publish import RunRecord, publish
+from orchestration.publish import RunRecord, abandon_build, publish, warehouse_key_id
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL
 
@@ -41,9 +40,17 @@ def published_warehouse(
             code_version=code_version(),
             settings_json=config.clinical_settings().to_json(),
             export_fingerprint=export.fingerprint,
-            pseudonym_key_id=key_id(),
+            pseudonym_key_id=warehouse_key_id(published),
         ),
+        allow_shrink=warehouse.allow_shrink,
     )
     return dg.MaterializeResult(
         metadata={"path": str(published), "export_id": export.export_id, "code_version": code_version()}
     )
+
+
+@dg.failure_hook(required_resource_keys={"warehouse"})
+def remove_failed_build(context: dg.HookContext) -> None:
+    """A failed step of a refresh run: its build file and .wal are removed and the warehouse lock given
+    up at once (not left until the next run)."""
+    abandon_build(context.resources.warehouse.published(), context.run_id)
