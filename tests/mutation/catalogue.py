@@ -28,15 +28,19 @@ STEP = 0.01
 NUDGE = 1e-6
 FLIP = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 
-# The checks: `dbt:` a selection of dbt unit tests; `pyfunc:` the test functions of a fixture-free test
+# The checks: `dbt:` a selection of dbt unit tests (the boundary test, then all the model's);
+# `pyfunc:` the test functions of a fixture-free test
 # module, called directly; `pytest:` test files run by pytest (when they need fixtures).
 CTCAE_SEED_TEST = "pyfunc:tests/dbt/test_ctcae_seed.py"
-CTCAE_UNIT = "dbt:test_type:unit,int_lab_results_graded"
-PSA_PROGRESSION_UNIT = "dbt:test_type:unit,int_psa_progression_assessed"
-PSA_RESPONSE_UNIT = "dbt:test_type:unit,int_psa_responses_assessed"
+CTCAE_UNIT = "dbt:ctcae_every_grade_edge_both_sides"
+PSA_PROGRESSION_UNIT = "dbt:psa_progression_thresholds_both_sides"
+PSA_PROGRESSION_ALL = "dbt:test_type:unit,int_psa_progression_assessed"
+PSA_RESPONSE_UNIT = "dbt:psa_response_thresholds_both_sides"
+PSA_RESPONSE_ALL = "dbt:test_type:unit,int_psa_responses_assessed"
 PSA_SEED_TEST = "pyfunc:tests/dbt/test_psa_thresholds_seed.py"
 RANGES_SEED_TEST = "pyfunc:tests/dbt/test_reference_ranges_seed.py"
-CKD_EPI_UNIT = "dbt:test_type:unit,int_lab_results_normalised"
+CKD_EPI_UNIT = "dbt:ckd_epi_2021_women_and_creatinine_at_or_below_kappa"
+CKD_EPI_ALL = "dbt:test_type:unit,int_lab_results_normalised"
 SURVIVAL_UNIT = "dbt:test_type:unit,fct_survival test_type:unit,fct_pfs_by_rule"
 KM_TESTS = "pyfunc:tests/analysis/test_km.py"
 BUILD_TESTS = "pytest:tests/analysis/test_build.py"
@@ -143,20 +147,22 @@ def ctcae_mutants() -> list[Mutant]:
     return out
 
 
+PROGRESSION = (PSA_PROGRESSION_UNIT, PSA_PROGRESSION_ALL)
+RESPONSE = (PSA_RESPONSE_UNIT, PSA_RESPONSE_ALL)
 # psa_thresholds: (criterion, rule, threshold) -> (the spec's comparison of the value, whole days, checks)
 PSA_SPEC: dict[tuple[str, str, str], tuple[str, bool, tuple[str, ...]]] = {
-    ("psa_progression", "pcwg3", "min_rise_pct"): (">=", False, (PSA_PROGRESSION_UNIT,)),
-    ("psa_progression", "pcwg3", "min_rise_ng_ml"): (">=", False, (PSA_PROGRESSION_UNIT,)),
-    ("psa_progression", "pcwg3", "confirmation_days"): (">=", True, (PSA_PROGRESSION_UNIT,)),
+    ("psa_progression", "pcwg3", "min_rise_pct"): (">=", False, PROGRESSION),
+    ("psa_progression", "pcwg3", "min_rise_ng_ml"): (">=", False, PROGRESSION),
+    ("psa_progression", "pcwg3", "confirmation_days"): (">=", True, PROGRESSION),
     # rises on days < 84 are ignored: the flip `<=` is the +1 day step
-    ("psa_progression", "pcwg3", "early_rise_ignored_days"): ("<", True, (PSA_PROGRESSION_UNIT,)),
-    ("psa_progression", "rise25", "min_rise_pct"): (">=", False, (PSA_PROGRESSION_UNIT,)),
-    ("psa_response", "", "pr_max_change_pct"): ("<=", False, (PSA_RESPONSE_UNIT,)),
-    ("psa_response", "", "psa50_max_change_pct"): ("<=", False, (PSA_RESPONSE_UNIT,)),
-    ("psa_response", "", "pd_min_change_pct"): (">=", False, (PSA_RESPONSE_UNIT,)),
-    ("psa_response", "", "psa90_max_change_pct"): ("<=", False, (PSA_RESPONSE_UNIT,)),
-    ("psa_response", "week12", "target_day"): ("=", True, (PSA_RESPONSE_UNIT,)),
-    ("psa_response", "week12", "window_days"): ("<=", True, (PSA_RESPONSE_UNIT,)),
+    ("psa_progression", "pcwg3", "early_rise_ignored_days"): ("<", True, PROGRESSION),
+    ("psa_progression", "rise25", "min_rise_pct"): (">=", False, PROGRESSION),
+    ("psa_response", "", "pr_max_change_pct"): ("<=", False, RESPONSE),
+    ("psa_response", "", "psa50_max_change_pct"): ("<=", False, RESPONSE),
+    ("psa_response", "", "pd_min_change_pct"): (">=", False, RESPONSE),
+    ("psa_response", "", "psa90_max_change_pct"): ("<=", False, RESPONSE),
+    ("psa_response", "week12", "target_day"): ("=", True, RESPONSE),
+    ("psa_response", "week12", "window_days"): ("<=", True, RESPONSE),
 }
 
 
@@ -273,7 +279,7 @@ def ckd_epi_mutants() -> list[Mutant]:
                         label,
                         CKD_EPI_MACRO,
                         _replace(snippet, mutated, count, occurrence),
-                        (CKD_EPI_UNIT,),
+                        (CKD_EPI_UNIT, CKD_EPI_ALL),
                     )
                 )
     return out
