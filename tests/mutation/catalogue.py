@@ -381,6 +381,23 @@ def code_constant_mutants() -> list[Mutant]:
     return out
 
 
+SETTINGS_TEST = "pytest:tests/orchestration/test_settings.py::test_defaults_are_those_of_clinical_rules"
+
+
+def settings_mutants() -> list[Mutant]:
+    """The windows of clinical-rules.md are settings: their defaults, each a day shorter and longer."""
+    path = "orchestration/settings.py"
+    out: list[Mutant] = []
+    windows = (("baseline_window_days", 60), ("ecog_baseline_window_days", 90), ("post_window_days", 84))
+    for name, days in windows:
+        for tag, new in _steps(days, whole=True):
+            old, changed = f"    {name}: int = {days}\n", f"    {name}: int = {new:g}\n"
+            label = f"settings: {name} default {days} [{new:g} ({tag})]"
+            mutate = _replace(old, changed, 1)
+            out.append(Mutant(label, f"setting {name} = {days}", path, mutate, (SETTINGS_TEST,)))
+    return out
+
+
 def publish_mutants() -> list[Mutant]:
     """Not a threshold but the same kind of silent error: a publish that is not durable or not atomic."""
     path = "orchestration/publish.py"
@@ -413,4 +430,5 @@ def all_mutants() -> list[Mutant]:
         *reference_range_mutants(),
         *ctcae_mutants(),
         *publish_mutants(),
+        *settings_mutants(),
     ]
