@@ -57,6 +57,7 @@ class Mutant:
     path: str  # relative to the repository
     mutate: Callable[[str], str] = field(compare=False)
     checks: tuple[str, ...] = ()
+    equivalent: str = ""  # why no test can tell this mutant apart (then surviving is not a failure)
 
 
 def _fmt(x: float) -> str:
@@ -111,6 +112,17 @@ def _replace(old: str, new: str, count: int, occurrence: int | None = None) -> C
     return mutate
 
 
+# Comparisons of the seed that cannot change any grade (equivalent mutants), with the reason. The NCI
+# condition of creatinine grade 2 is `value > 1.5*uln OR (value > 1.5*baseline AND value <= 3.0*uln AND
+# value <= 3.0*baseline)`: a value above 3.0 x ULN already meets `value > 1.5*uln`, so the cap `<= 3.0*uln`
+# (moved or made strict) never changes the grade; likewise `<= 6.0*uln` of grade 3 beside `value > 3.0*uln`.
+# The NCI reference's own condition has the same redundancy, so its check cannot see them either.
+CTCAE_REDUNDANT = {
+    ("Creatinine increased", "2", "2", "uln", "<="): "redundant: above 3.0 x ULN, value > 1.5 x ULN holds",
+    ("Creatinine increased", "3", "2", "uln", "<="): "redundant: above 6.0 x ULN, value > 3.0 x ULN holds",
+}
+
+
 def ctcae_mutants() -> list[Mutant]:
     path = f"{SEEDS}/ctcae_v5_lab_criteria.csv"
     _, rows = _read_csv((REPO / path).read_text(encoding="utf-8"))
@@ -120,6 +132,7 @@ def ctcae_mutants() -> list[Mutant]:
         label = f"{r['term']} g{r['grade']} c{r['clause']} {r['baseline_condition']}: value {r['op']} "
         label += r["constant"] if r["ref"] == "abs" else f"{r['multiplier']} x {r['ref']} + {r['constant']}"
         threshold = f"CTCAE {label}"
+        equivalent = CTCAE_REDUNDANT.get((r["term"], r["grade"], r["clause"], r["ref"], r["op"]), "")
         bounds = [("constant", r["constant"])] if r["ref"] == "abs" else [("multiplier", r["multiplier"])]
         if r["ref"] != "abs" and float(r["constant"]) != 0:
             bounds.append(("constant", r["constant"]))
@@ -132,6 +145,7 @@ def ctcae_mutants() -> list[Mutant]:
                         path,
                         _csv_cell_mutation(i, column, _fmt(new), old),
                         checks,
+                        equivalent,
                     )
                 )
         flipped = FLIP[r["op"]]
@@ -142,6 +156,7 @@ def ctcae_mutants() -> list[Mutant]:
                 path,
                 _csv_cell_mutation(i, "op", flipped, r["op"]),
                 checks,
+                equivalent,
             )
         )
     return out

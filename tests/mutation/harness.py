@@ -213,22 +213,29 @@ class Runner:
             path.write_text(original, encoding="utf-8")
 
 
+def _survived(o: Outcome) -> bool:
+    return o.killed_by is None and not o.mutant.equivalent
+
+
 def report(outcomes: list[Outcome], seconds: float) -> str:
-    survived = [o for o in outcomes if o.killed_by is None]
+    survived = [o for o in outcomes if _survived(o)]
+    equivalent = [o for o in outcomes if o.killed_by is None and o.mutant.equivalent]
     thresholds = sorted({o.mutant.threshold for o in outcomes})
     lines = [
         "# Mutation report",
         "",
         "Written by `uv run python -m tests.mutation.harness` (mutants: tests/mutation/catalogue.py).",
         "",
-        f"{len(outcomes)} mutants of {len(thresholds)} thresholds: {len(outcomes) - len(survived)} killed, "
-        f"{len(survived)} survived ({seconds:.0f} s).",
+        f"{len(outcomes)} mutants of {len(thresholds)} thresholds: "
+        f"{len(outcomes) - len(survived) - len(equivalent)} killed, {len(equivalent)} equivalent (no test "
+        f"can tell them apart; reason given), {len(survived)} survived ({seconds:.0f} s).",
         "",
         "| # | file | mutant | killed by |",
         "|---|---|---|---|",
     ]
     for i, o in enumerate(outcomes, 1):
-        killer = o.killed_by or "**SURVIVED**"
+        equivalent_note = f"equivalent: {o.mutant.equivalent}" if o.mutant.equivalent else "**SURVIVED**"
+        killer = o.killed_by or equivalent_note
         lines.append(f"| {i} | `{o.mutant.path}` | {o.mutant.name} | {killer.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
@@ -264,14 +271,14 @@ def main(argv: list[str] | None = None) -> int:
         for i, mutant in enumerate(mutants, 1):
             outcome = runner.run(mutant)
             outcomes.append(outcome)
-            status = "killed" if outcome.killed_by else "SURVIVED"
+            status = "killed" if outcome.killed_by else "equivalent" if mutant.equivalent else "SURVIVED"
             print(f"[{i}/{len(mutants)}] {status} {outcome.seconds:.1f}s {mutant.name}", flush=True)
         text = report(outcomes, time.monotonic() - started)
         report_path = args.report or (None if args.only else REPO / "tests" / "mutation" / "REPORT.md")
         if report_path is not None:
             report_path.write_text(text, encoding="utf-8")
         print(text)
-        return 1 if any(o.killed_by is None for o in outcomes) else 0
+        return 1 if any(_survived(o) for o in outcomes) else 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
