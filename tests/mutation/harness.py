@@ -124,7 +124,9 @@ def _build(copy: Path, database: Path) -> list[str]:
 
 
 def _run_dbt_unit(copy: Path, database: Path, selector: str) -> list[str]:
-    result = _dbt(copy, database, ["test", "--select", *selector.split()])
+    # a full parse: with partial parsing, a unit test that reads a seed from disk keeps the seed rows of
+    # the previous parse, so a mutated seed would go unseen
+    result = _dbt(copy, database, ["test", "--no-partial-parse", "--select", *selector.split()])
     results = getattr(result.result, "results", None) or []
     if not results and not result.success:
         raise RuntimeError(f"dbt test --select {selector} did not run: {result.exception}")
