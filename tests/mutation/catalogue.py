@@ -413,6 +413,22 @@ def settings_mutants() -> list[Mutant]:
     return out
 
 
+def comparison_mutants() -> list[Mutant]:
+    """Cohort comparison: the Cox Wald 95 % CI (qnorm(0.975)); Fisher where an expected count < 5."""
+    cox, groups = "orchestration/analysis/cox.py", "orchestration/analysis/group_tests.py"
+    out: list[Mutant] = []
+    for tag, new in _steps(0.975, whole=False):
+        out.append(Mutant(f"stats-cmp: Cox CI qnorm(0.975) [{_fmt(new)} ({tag})]", "Cox Wald 95 % CI", cox,
+                          _replace("stats.norm.ppf(0.975)", f"stats.norm.ppf({_fmt(new)})", 1),
+                          ("pytest:tests/analysis/test_cox.py",)))
+    for label, new in (("4 (-1)", "< 4"), ("6 (+1)", "< 6"), ("flip: <= 5", "<= 5")):
+        out.append(Mutant(f"stats-cmp: Fisher where an expected count < 5 [{label}]",
+                          "Fisher where an expected count < 5", groups,
+                          _replace("np.any(expected < 5)", f"np.any(expected {new})", 1),
+                          ("pyfunc:tests/analysis/test_group_tests.py",)))
+    return out
+
+
 def publish_mutants() -> list[Mutant]:
     """Not a threshold but the same kind of silent error: a publish that is not durable or not atomic."""
     path = "orchestration/publish.py"
@@ -444,6 +460,7 @@ def all_mutants() -> list[Mutant]:
         *code_constant_mutants(),
         *reference_range_mutants(),
         *ctcae_mutants(),
+        *comparison_mutants(),
         *publish_mutants(),
         *settings_mutants(),
     ]
