@@ -413,6 +413,9 @@ def settings_mutants() -> list[Mutant]:
     return out
 
 
+CATEGORICAL_BOUNDARY = "pyfunc:tests/analysis/test_categorical_test_boundary.py"
+
+
 def comparison_mutants() -> list[Mutant]:
     """Cohort comparison: the Cox Wald 95 % CI (qnorm(0.975)); Fisher where an expected count < 5."""
     cox, groups = "orchestration/analysis/cox.py", "orchestration/analysis/group_tests.py"
@@ -425,7 +428,7 @@ def comparison_mutants() -> list[Mutant]:
         out.append(Mutant(f"stats-cmp: Fisher where an expected count < 5 [{label}]",
                           "Fisher where an expected count < 5", groups,
                           _replace("np.any(expected < 5)", f"np.any(expected {new})", 1),
-                          ("pyfunc:tests/analysis/test_group_tests.py",)))
+                          (CATEGORICAL_BOUNDARY, "pyfunc:tests/analysis/test_group_tests.py")))
     return out
 
 
