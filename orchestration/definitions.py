@@ -1,4 +1,8 @@
-"""The one Dagster entry point: assets, checks, job, schedule, sensor and resources."""
+"""The one Dagster entry point: assets, checks, jobs, schedule, sensor and resources.
+
+`rlt refresh` runs the `registry_refresh` job of these same definitions (built by `build_defs` with the
+CLI's warehouse paths), so the CLI, the schedule and the sensor run one job.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +10,68 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import analysis_tables
+from orchestration.assets.failures import REFRESH_RETRY
 from orchestration.assets.ingest import registry_export, registry_raw
 from orchestration.assets.publish import published_warehouse
 from orchestration.assets.reports import cohort_reports
 from orchestration.assets.transform import dbt_models
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
 from orchestration.dbt_project import rlt_dbt_project
-from orchestration.resources import WarehouseResource
+from orchestration.progress import log_file_logger, progress_logger
+from orchestration.resources import REFRESH_RESOURCE, RefreshRun, WarehouseResource
 
 REFRESH_ASSETS = [registry_raw, dbt_models, analysis_tables, published_warehouse, cohort_reports]
+STATISTICS_JOB = "refresh_statistics"
+REPORTS_JOB = "render_reports"
 
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,
     selection=dg.AssetSelection.assets(*REFRESH_ASSETS),
-    description="Load an export, dbt build, statistics, publish atomically, render reports.",
+    description="Load an export, dbt build, statistics, publish atomically, render reports. Give the "
+    "export and the clinical settings once, in the `refresh` resource's config.",
     executor_def=dg.in_process_executor,
-    op_retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
+    # only transient errors are retried: deterministic ones raise dg.Failure(allow_retries=False)
+    op_retry_policy=REFRESH_RETRY,
+)
+statistics_job = dg.define_asset_job(
+    STATISTICS_JOB,
+    selection=dg.AssetSelection.assets(analysis_tables, published_warehouse, cohort_reports),
+    description="Recompute the statistics from the published warehouse's marts (same settings), publish "
+    "and re-render the reports. No export needed.",
+    executor_def=dg.in_process_executor,
+    op_retry_policy=REFRESH_RETRY,
+)
+reports_job = dg.define_asset_job(
+    REPORTS_JOB,
+    selection=dg.AssetSelection.assets(cohort_reports),
+    description="Re-render every cohort report from the published warehouse. No export needed.",
+    executor_def=dg.in_process_executor,
 )
 
 
-def resources() -> dict[str, object]:
-    return {
-        "dbt": DbtCliResource(project_dir=rlt_dbt_project),
-        "warehouse": WarehouseResource(),
-    }
+def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+    """The definitions; `warehouse` fixes the paths (the CLI), else they come from the environment."""
+    return dg.Definitions(
+        assets=[registry_export, *REFRESH_ASSETS],
+        jobs=[refresh_job, statistics_job, reports_job],
+        schedules=[build_nightly_schedule(nightly_cron())],
+        sensors=[new_export_sensor],
+        resources={
+            "dbt": DbtCliResource(project_dir=rlt_dbt_project),
+            "warehouse": warehouse or WarehouseResource(),
+            REFRESH_RESOURCE: RefreshRun.configure_at_launch(),
+        },
+        # used only when a run's config names them (the CLI); Dagster's console logger otherwise
+        loggers={
+            "progress": progress_logger,
+            "log_file": log_file_logger,
+            "console": dg.colored_console_logger,
+        },
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Loaded lazily by Dagster's tools, so RLT_REFRESH_CRON is read when the code location loads, not at
     import."""
-    return dg.Definitions(
-        assets=[registry_export, *REFRESH_ASSETS],
-        jobs=[refresh_job],
-        schedules=[build_nightly_schedule(nightly_cron())],
-        sensors=[new_export_sensor],
-        resources=resources(),
-    )
+    return build_defs()

@@ -48,8 +48,13 @@ def identify_export(path: Path) -> ExportRef | None:
         checksums = sorted((str(name), str(meta.get("sha256", ""))) for name, meta in files.items())
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
-    digest = hashlib.sha256(json.dumps([export_id, checksums]).encode()).hexdigest()
-    return ExportRef(path=path, export_id=export_id, fingerprint=digest)
+    return ExportRef(path=path, export_id=export_id, fingerprint=fingerprint_of(export_id, checksums))
+
+
+def fingerprint_of(export_id: str, checksums: list[tuple[str, str]]) -> str:
+    """Digest of an export's id and its files' (name, sha256); the same from a manifest or from what a
+    build loaded (audit.export_loads), so audit.runs records what was loaded."""
+    return hashlib.sha256(json.dumps([export_id, sorted(checksums)]).encode()).hexdigest()
 
 
 def list_inbox(inbox: Path) -> list[ExportRef]:

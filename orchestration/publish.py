@@ -156,6 +156,11 @@ def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) 
             run.pseudonym_key_id,
         ],
     )
+    # which row is current, without knowing that it is the last by finished_at
+    con.execute(
+        "create or replace view audit.current_run as "
+        "select * from audit.runs order by finished_at desc limit 1"
+    )
 
 
 def verify_build(con: duckdb.DuckDBPyConnection) -> None:

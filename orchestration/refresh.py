@@ -1,14 +1,17 @@
-"""`rlt refresh`: the refresh asset graph, materialized in-process, with skip-if-published."""
+"""`rlt refresh`: the `registry_refresh` job of the Definitions, run in-process, with skip-if-published."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
-from orchestration.automation import is_published, run_config_for
+from orchestration.automation import REFRESH_JOB, is_published, run_config_for
 from orchestration.exports import identify_export
+from orchestration.progress import STAGES
 from orchestration.resources import WarehouseResource
 from orchestration.settings import ClinicalSettings
 
@@ -35,12 +38,15 @@ def run_refresh(
     render_reports: bool = True,
     force: bool = False,
     instance: dg.DagsterInstance | None = None,
-    progress: bool = False,
+    progress: TextIO | None = None,
+    log_path: Path | None = None,
 ) -> RefreshResult:
     """Refresh the warehouse from one export; skip when it is already published (unless force).
 
-    `progress` prints one line per step message on stderr (the CLI); otherwise Dagster's console logger
-    logs at INFO."""
+    Runs the `registry_refresh` job of the project's Definitions in-process (the job the schedule and
+    the sensor run). `progress` (the CLI's stderr) shows the stages; `log_path` receives every event
+    and everything the run prints (dbt's log included). Without either, Dagster's console logger logs
+    at INFO (tests)."""
     ref = identify_export(export)
     if ref is None:
         raise RefreshFailed(f"{export}: no readable manifest.json (is this a registry export folder or zip?)")
@@ -51,23 +57,26 @@ def run_refresh(
     if not force and is_published(resource, ref, settings):
         return RefreshResult(ref.export_id, resource.published(), skipped=True)
 
-    from orchestration.definitions import REFRESH_ASSETS, resources
-    from orchestration.progress import progress_logger
+    from orchestration.definitions import build_defs
+    from orchestration.progress import output_into, showing_stages
 
     run_config = run_config_for(ref, settings, render_reports)
-    if progress:
-        run_config["loggers"] = {"progress": {}}
-    else:
-        run_config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
-    job = dg.Definitions(
-        assets=REFRESH_ASSETS,
-        resources={**resources(), "warehouse": resource},
-        loggers={"progress": progress_logger, "console": dg.colored_console_logger},
-        executor=dg.in_process_executor,
-    ).resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, tags={"export_id": ref.export_id}
-    )
+    loggers: dict[str, object] = {}
+    if progress is not None:
+        loggers["progress"] = {}
+    if log_path is not None:
+        loggers["log_file"] = {"config": {"path": str(log_path)}}
+    run_config["loggers"] = loggers or {"console": {"config": {"log_level": "INFO"}}}
+    job = build_defs(resource).resolve_job_def(REFRESH_JOB)
+    stages = [s for s in STAGES if render_reports or s != "cohort_reports"]
+    with contextlib.ExitStack() as stack:
+        if progress is not None:
+            stack.enter_context(showing_stages(progress, stages))
+        if log_path is not None:
+            stack.enter_context(output_into(log_path))
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, tags={"export_id": ref.export_id}
+        )
     if not result.success:
         # the failed run's build file is of no use to anyone; a killed run's is removed by the next start
         resource.build(result.run_id).unlink(missing_ok=True)
@@ -85,6 +94,10 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     """One line: the failing step and the root cause's own message (no exception class, no trace)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE" and event.step_failure_data is not None:
+            failure = event.step_failure_data.user_failure_data
+            if failure is not None and failure.description:
+                # a deterministic failure (assets/failures.py): its description is the cause
+                return f"{failure.description}\nThe published warehouse was not changed."
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:
                 error = error.cause
@@ -93,8 +106,6 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
                 cause = cause[len(error.cls_name) + 2 :]
             elif ": " in cause and "." in cause.split(": ", 1)[0] and " " not in cause.split(": ", 1)[0]:
                 cause = cause.split(": ", 1)[1]
-            step = {"registry_raw": "loading the export", "dbt_models": "dbt build"}.get(
-                event.step_key or "", f"step {event.step_key}"
-            )
+            step = STAGES.get(event.step_key or "", f"step {event.step_key}")
             return f"{step} failed: {cause}\nThe published warehouse was not changed."
     return "the refresh run failed; the published warehouse was not changed"
