@@ -130,6 +130,10 @@ _COLUMNS: dict[str, str] = {
     "characteristic": "Table 1 row.",
     "statistic": "Value as printed (e.g. 70 (47–84) or 13 (72.2)).",
     "value_numeric": "The statistic's number, for sorting and plotting.",
+    "t_statistic": "Paired t statistic of after - before.",
+    "row_order": "Position of the row in the printed Table 1.",
+    "indent": "Indentation level of the row as printed (0 = heading).",
+    "percent": "Percentage of the cohort (categorical rows), else null.",
 }
 _COLUMN_PREFIXES = (
     ("mean_", "Mean"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,11 +175,19 @@ def verify_build(con: duckdb.DuckDBPyConnection) -> None:
         raise PublishError(f"the build lacks {', '.join(missing)}; the published warehouse was not changed")
 
 
-def publish(build: Path, published: Path, run: RunRecord) -> None:
-    """Verify, record the run, checkpoint, and atomically replace the published warehouse."""
+def publish(
+    build: Path,
+    published: Path,
+    run: RunRecord,
+    describe: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> None:
+    """Verify, record the run, describe (COMMENTs), checkpoint, and atomically replace the published
+    warehouse."""
     with duckdb.connect(str(build)) as con:
         verify_build(con)
         record_run(con, published, run)
+        if describe is not None:
+            describe(con)
         con.execute("checkpoint")
     if _wal(build).exists():
         raise PublishError(f"{build.name} still has a write-ahead log after checkpoint; not published")

@@ -1,6 +1,5 @@
 """Analysis group: Kaplan–Meier, paired lab tests, log-rank and Table 1 written to `analysis.*`."""
 
-
 import os
 import re
 import shutil

@@ -9,6 +9,7 @@ from orchestration.assets.analysis import ANALYSIS_KEYS
 from orchestration.assets.failures import deterministic, final, require_build
 from orchestration.catalog import table_description
 from orchestration.code_version import code_version
+from orchestration.dictionary import all_entries, comment_build
 from orchestration.exports import fingerprint_of
 from orchestration.ingest.pseudonym import key_id
 from orchestration.publish import RunRecord, publish
@@ -73,6 +74,8 @@ def published_warehouse(context: dg.AssetExecutionContext, refresh: RefreshRun, 
                 export_fingerprint=fingerprint,
                 pseudonym_key_id=key_id(),
             ),
+            # the data dictionary's descriptions as COMMENTs, so analysts read them in the warehouse
+            describe=lambda con: comment_build(con, all_entries()),
         )
     yield dg.MaterializeResult(asset_key=RUNS_KEY, metadata={"export_id": export_id})
     yield dg.MaterializeResult(asset_key=CURRENT_RUN_KEY, metadata={"export_id": export_id})
