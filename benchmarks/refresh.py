@@ -136,44 +136,25 @@ def _stage_ingest(work: Path) -> dict[str, object]:
 
 
 def _stage_dbt_build(work: Path) -> dict[str, object]:
-    from orchestration.dbt_project import DBT_ENV_DATABASE, DBT_PROJECT_DIR
+    """`dbt build` through `dbt_runner`, as the Dagster op runs it (in-process, unit tests excluded); the
+    time includes loading the parsed project (a partial parse: the manifest is cached per code version)."""
+    from orchestration import dbt_runner
     from orchestration.settings import ClinicalSettings
 
-    dbt_dir = _paths(work)["dbt"]
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [
-        str(dbt if dbt.exists() else "dbt"),
-        "build",
-        "--vars",
-        json.dumps(ClinicalSettings().as_dbt_vars()),
-        "--exclude",
-        "test_type:unit",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        # a private target/log path, as dagster-dbt gives each invocation (others may run dbt meanwhile)
-        "--target-path",
-        str(dbt_dir / "target"),
-        "--log-path",
-        str(dbt_dir / "logs"),
-        "--quiet",
-    ]
-    # dagster-dbt copies the project's partial_parse.msgpack into each invocation's target path
-    partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    (dbt_dir / "target").mkdir(parents=True, exist_ok=True)
-    if partial.exists():
-        shutil.copy(partial, dbt_dir / "target" / partial.name)
-    env = {**os.environ, DBT_ENV_DATABASE: str(_build_file(work))}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    results = json.loads((dbt_dir / "target" / "run_results.json").read_text(encoding="utf-8"))
-    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:5]
+    started = time.perf_counter()
+    dbt_runner.manifest()
+    parse_s = time.perf_counter() - started
+    result = dbt_runner.build(
+        _build_file(work), ClinicalSettings(), target_path=_paths(work)["dbt"], quiet=True
+    )
+    results = result.result.results
+    slowest = sorted(results, key=lambda r: -r.execution_time)[:5]
     return {
-        "nodes": len(results["results"]),
-        # unique_id: model.<project>.<name> or test.<project>.<name>.<hash>
-        "slowest": {r["unique_id"].split(".")[2]: round(r["execution_time"], 2) for r in slowest},
+        "nodes": len(results),
+        "parse_s": round(parse_s, 2),
+        # every node's own time, for the per-model breakdown
+        "node_s": {r.node.unique_id: round(r.execution_time, 3) for r in results},
+        "slowest": {r.node.name: round(r.execution_time, 2) for r in slowest},
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import analysis_tables
 from orchestration.assets.ingest import registry_export, registry_raw
@@ -11,7 +10,6 @@ from orchestration.assets.publish import published_warehouse
 from orchestration.assets.reports import cohort_reports
 from orchestration.assets.transform import dbt_models
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
-from orchestration.dbt_project import rlt_dbt_project
 from orchestration.resources import WarehouseResource
 
 REFRESH_ASSETS = [registry_raw, dbt_models, analysis_tables, published_warehouse, cohort_reports]
@@ -27,7 +25,6 @@ refresh_job = dg.define_asset_job(
 
 def resources() -> dict[str, object]:
     return {
-        "dbt": DbtCliResource(project_dir=rlt_dbt_project),
         "warehouse": WarehouseResource(),
     }
 

@@ -13,8 +13,10 @@ from orchestration.settings import ClinicalSettings
 @pytest.fixture(scope="session")
 def small_export(tmp_path_factory) -> Path:
     from orchestration.synthetic import generate_export
+    from tests.dbt.table_checksums import GENERATED
 
-    return generate_export(tmp_path_factory.mktemp("export") / "small", patients=150, seed=11)
+    # the export tests/dbt/test_values_unchanged.py holds reference checksums for
+    return generate_export(tmp_path_factory.mktemp("export") / "small", **GENERATED)
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import dbt_runner
 from orchestration.ingest import load_export
 from orchestration.settings import ClinicalSettings
-from orchestration.transform import run_dbt
 from tests.fixtures.handmade import write_handmade_export
 
 
@@ -23,7 +23,7 @@ def handmade_warehouse(tmp_path_factory) -> Path:
         load_export(export_dir, con)
     finally:
         con.close()
-    run_dbt(["build"], database, ClinicalSettings())
+    dbt_runner.invoke(["build"], database, ClinicalSettings())
     return database
 
 

@@ -43,7 +43,7 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = S
     out: dict[str, str] = {}
     for schema, table in tables:
         rows, digest = con.execute(
-            f'select count(*), md5(coalesce(string_agg(r, chr(10) order by r), \'\')) '
+            f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
             f'from (select cast(t as varchar) as r from "{schema}"."{table}" as t)'
         ).fetchone()  # type: ignore[misc]
         out[f"{schema}.{table}"] = f"{rows}:{digest}"
@@ -52,15 +52,15 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = S
 
 def build_marts_and_analysis(export: Path, database: Path, overrides: list[str] | None = None) -> Path:
     """Load `export`, dbt build, statistics: the tables a refresh publishes (without Dagster)."""
+    from orchestration import dbt_runner
     from orchestration.analysis import build_analysis_tables
     from orchestration.ingest import load_export
     from orchestration.settings import ClinicalSettings
-    from orchestration.transform import run_dbt
 
     with duckdb.connect(str(database)) as con:
         load_export(export, con)
     settings = ClinicalSettings().with_overrides(overrides or [])
-    run_dbt(["build", "--exclude", "test_type:unit"], database, settings)
+    dbt_runner.build(database, settings, quiet=True)
     with duckdb.connect(str(database)) as con:
         build_analysis_tables(con)
     return database

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestration import dbt_runner
 from orchestration.settings import ClinicalSettings
-from orchestration.transform import run_dbt
 
 
 def test_dbt_unit_tests_pass(handmade_warehouse: Path) -> None:
     # unit tests need the upstream relations to exist (column types), hence the built warehouse.
-    result = run_dbt(["test", "--select", "test_type:unit"], handmade_warehouse, ClinicalSettings())
+    result = dbt_runner.invoke(["test", "--select", "test_type:unit"], handmade_warehouse, ClinicalSettings())
     assert result.success
     assert len(result.result.results) >= 14
 
@@ -22,5 +22,5 @@ def test_dbt_unit_tests_pin_their_settings(handmade_warehouse: Path) -> None:
         ["psa_progression_rule=rise25", "psa_response_basis=week12", "post_grade_basis=last",
          "baseline_window_days=30", "post_window_days=60"]
     )
-    result = run_dbt(["test", "--select", "test_type:unit"], handmade_warehouse, other)
+    result = dbt_runner.invoke(["test", "--select", "test_type:unit"], handmade_warehouse, other)
     assert result.success
