@@ -32,6 +32,7 @@ def _differences(database: Path, case: str) -> dict[str, tuple[str | None, str |
 def test_handmade_default_unchanged(handmade_warehouse: Path, tmp_path: Path) -> None:
     from orchestration.analysis import build_analysis_tables
 
+    # another file name than the build's: the views of the marts (fct_lab_result) must still read
     copy = tmp_path / "handmade.duckdb"
     shutil.copy(handmade_warehouse, copy)
     with duckdb.connect(str(copy)) as con:
