@@ -73,6 +73,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _seed_partial_parse(target: Path) -> None:
+    """A new code version starts from the newest earlier parse: dbt then re-parses the changed files only."""
+    saved = target / "partial_parse.msgpack"
+    if saved.exists():
+        return
+    earlier = sorted(
+        target.parent.glob("parsed-*/partial_parse.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    if earlier:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(earlier[0], saved)
+
+
 def manifest() -> Manifest:
     """The parsed project of this code version (parsed, or partially re-parsed, at most once per process)."""
     digest = project_digest()
@@ -82,6 +95,7 @@ def manifest() -> Manifest:
 
     target = parsed_dir(digest)
     with _locked(target.with_name(target.name + ".lock")):
+        _seed_partial_parse(target)
         result = dbtRunner().invoke(
             [
                 "parse",
@@ -166,6 +180,7 @@ def invoke(
     target_path: Path | None = None,
     log_path: Path | None = None,
     quiet: bool = False,
+    threads: int | None = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
     check: bool = True,
 ) -> dbtRunnerResult:
@@ -173,6 +188,7 @@ def invoke(
 
     `settings` are the dbt vars. Compiled SQL and run_results.json go to `target_path` (a private temporary
     folder, removed afterwards, when not given), dbt.log to `log_path` (default: the target path).
+    `threads` overrides the profile's (tests/dbt/test_threads.py compares builds at 1 and N threads).
     `callbacks` receive dbt's event messages (Dagster turns them into asset events). With `check`, a
     failure raises DbtRunError listing the failing nodes.
     """
@@ -188,6 +204,7 @@ def invoke(
     cli_args = [
         *args,
         *(["--quiet"] if quiet else []),
+        *(["--threads", str(threads)] if threads else []),
         *_COMMON_FLAGS,
         "--project-dir",
         str(DBT_PROJECT_DIR),
