@@ -100,9 +100,9 @@ def dbt_entries(manifest: dict) -> list[TableEntry]:
 
 
 def load_manifest() -> dict:
-    from orchestration.dbt_project import ensure_manifest
+    from orchestration.dbt_runner import manifest_path
 
-    return json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    return json.loads(manifest_path().read_text(encoding="utf-8"))
 
 
 def all_entries(manifest: dict | None = None) -> list[TableEntry]:

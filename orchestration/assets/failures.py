@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dbt_runner import DbtRunError
 from orchestration.ingest import ExportError
 from orchestration.publish import PublishError
 from orchestration.settings import SettingError
@@ -31,8 +32,9 @@ def deterministic(step: str) -> Iterator[None]:
     """Turn the errors that repeat on every try into a final failure naming the step and the cause."""
     try:
         yield
-    except (ExportError, SettingError, PublishError) as exc:
-        raise final(f"{step} failed: {exc}") from exc
+    except (ExportError, SettingError, PublishError, DbtRunError) as exc:
+        cause = str(exc)
+        raise final(cause if cause.startswith(step) else f"{step} failed: {cause}") from exc
 
 
 def require_build(build: Path, step: str) -> Path:

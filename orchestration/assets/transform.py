@@ -1,22 +1,29 @@
-"""dbt group: staging, intermediate and marts models; dbt data tests appear as asset checks."""
+"""dbt group: staging, intermediate and marts models; dbt data tests appear as asset checks.
 
-import json
+`dbt_models` is built on first use (module `__getattr__`), not at import: it needs the parsed dbt project
+(`dbt_runner.manifest_path()`), which costs a parse when the project changed since the last one.
+"""
+
+import functools
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
-from orchestration.assets.failures import final, require_build
-from orchestration.dbt_project import dbt_database, ensure_manifest, rlt_dbt_project
+from orchestration import dbt_runner
+from orchestration.assets.failures import deterministic, require_build
 from orchestration.faults import checkpoint
 from orchestration.resources import RefreshRun, WarehouseResource
+from orchestration.settings import ClinicalSettings
 from orchestration.writer import WRITER_POOL
 
-
-def _node(manifest: Mapping[str, Any], unique_id: str) -> Mapping[str, Any] | None:
-    return manifest["sources"].get(unique_id) or manifest["nodes"].get(unique_id)
+# dbt unit tests pin their own inputs and settings; they run in the test suite through dbt itself, not nightly
+EXCLUDE = "test_type:unit"
+# dbt's events that finish a node: the ones that become Dagster outputs and check results
+_RESULT_EVENTS = frozenset({"LogModelResult", "LogSeedResult", "LogTestResult", "LogSnapshotResult"})
 
 
 def describe_test(node: Mapping[str, Any]) -> str:
@@ -35,13 +42,13 @@ def describe_test(node: Mapping[str, Any]) -> str:
 
 class RegistryTranslator(DagsterDbtTranslator):
     """Keys as the warehouse names them: sources `raw.<table>`, models and seeds `<schema>.<name>`; one
-    group per layer (staging, intermediate, marts, seeds); descriptions from the dbt YAML."""
+    group per layer (seeds, staging, intermediate, marts); descriptions from the dbt YAML."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        node = _node(manifest, unique_id)
+        node = manifest["sources"].get(unique_id) or manifest["nodes"].get(unique_id)
         if node is None:
             return spec
         if node["resource_type"] == "source":
@@ -76,47 +83,78 @@ class RegistryTranslator(DagsterDbtTranslator):
         )
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=rlt_dbt_project,
-    dagster_dbt_translator=RegistryTranslator(),
-    # dbt unit tests pin their own inputs and settings; they run in CI through dbt itself, not nightly
-    exclude="test_type:unit",
-    pool=WRITER_POOL,
-)
-def dbt_models(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    refresh: RefreshRun,
-    warehouse: WarehouseResource,
-):
-    """`dbt build` of every model, seed and test into this run's build database, with the run's settings
-    as vars.
+def _dbt_build(
+    context: dg.AssetExecutionContext, build: Path, settings: ClinicalSettings
+) -> Iterator[dg.Output | dg.AssetCheckResult | dg.AssetMaterialization | dg.AssetObservation]:
+    """`dbt build` in-process through `dbt_runner` (no subprocess, no parse), its node results turned into
+    Dagster events by dagster-dbt's own translation. Raises DbtRunError (failing nodes listed) after the
+    events of what did finish."""
+    from dagster_dbt.asset_utils import (
+        get_manifest_and_translator_from_dbt_assets,
+        get_subset_selection_for_context,
+    )
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt_common.events.functions import msg_to_dict
 
-    A failing data test fails this step for good (no retry), so nothing downstream (statistics,
-    publish) runs and the published warehouse stays as it was.
-    """
-    checkpoint("dbt")
-    build = require_build(warehouse.build(context.run.run_id), "dbt build")
-    dbt_vars = json.dumps(refresh.settings.as_dbt_vars())
-    with dbt_database(build):
-        invocation = dbt.cli(["build", "--vars", dbt_vars], context=context, raise_on_error=False)
-        yield from invocation.stream()
-    if not invocation.is_successful():
-        raise final(f"dbt build failed: {dbt_failures(invocation)}")
-    # a failed run's target folder (compiled SQL, dbt.log) is kept for diagnosis; a good one is not needed
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    # the whole project, or the nodes of the assets and checks selected in the Launchpad
+    selection, indirect = get_subset_selection_for_context(
+        context, manifest, None, EXCLUDE, None, translator, None
+    )
+    finished: list[dict[str, Any]] = []
+
+    def collect(event: Any) -> None:
+        if event.info.name in _RESULT_EVENTS:
+            finished.append(msg_to_dict(event))
+
+    target = dbt_runner.DBT_PROJECT_DIR / "target" / f"run-{context.run.run_id}"
+    result = dbt_runner.invoke(
+        ["build", *selection, *(["--indirect-selection", indirect] if indirect else [])],
+        build,
+        settings,
+        target_path=target,
+        # dbt's node-by-node lines go to stdout: `rlt` sends them to its log file, Dagster to the compute log
+        quiet=False,
+        callbacks=[collect],
+        check=False,
+    )
+    for raw in finished:
+        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        yield from event.to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=translator, context=context, target_path=target
+        )
+    if not result.success:
+        failing = dbt_runner.failures(result)
+        detail = "\n  ".join(failing) if failing else repr(result.exception)
+        # the target folder (compiled SQL, dbt.log) is kept for diagnosis
+        raise dbt_runner.DbtRunError(f"dbt build failed ({target}):\n  {detail}")
+    shutil.rmtree(target, ignore_errors=True)
 
 
-def dbt_failures(invocation: Any) -> str:
-    """The failing nodes of a dbt invocation, each with its message (run_results.json)."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except (OSError, KeyError, ValueError):
-        return "see the dbt log"
-    failing = [
-        f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}: {(r.get('message') or '').strip()[:200]})"
-        for r in results
-        if r.get("status") in ("error", "fail")
-    ]
-    return "; ".join(failing) or "see the dbt log"
+@functools.cache
+def _dbt_models() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_runner.manifest_path(),
+        dagster_dbt_translator=RegistryTranslator(),
+        exclude=EXCLUDE,
+        pool=WRITER_POOL,
+    )
+    def dbt_models(context: dg.AssetExecutionContext, refresh: RefreshRun, warehouse: WarehouseResource):
+        """`dbt build` of every model, seed and test into this run's build database, with the run's
+        settings as vars.
+
+        A failing data test fails this step for good (no retry), so nothing downstream (statistics,
+        publish) runs and the published warehouse stays as it was.
+        """
+        checkpoint("dbt")
+        build = require_build(warehouse.build(context.run.run_id), "dbt build")
+        with deterministic("dbt build"):
+            yield from _dbt_build(context, build, refresh.settings)
+
+    return dbt_models
+
+
+def __getattr__(name: str) -> Any:
+    if name == "dbt_models":
+        return _dbt_models()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
