@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -51,7 +52,12 @@ def log_path_for(warehouse: Path) -> Path:
 
 
 def _refresh(
-    export: Path, warehouse: Path, settings: ClinicalSettings, reports: Path | None, force: bool
+    export: Path,
+    warehouse: Path,
+    settings: ClinicalSettings,
+    reports: Path | None,
+    force: bool,
+    allow_shrink: bool = False,
 ) -> int:
     from orchestration.refresh import RefreshFailed, run_refresh
 
@@ -68,6 +74,7 @@ def _refresh(
             force=force,
             progress=sys.stderr,
             log_path=log,
+            allow_shrink=allow_shrink,
         )
     except RefreshFailed as exc:
         raise RefreshFailed(f"{exc}\nFull log: {log}") from None
@@ -125,7 +132,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
     settings = ClinicalSettings().with_overrides(args.set or [])
     reports = None if args.no_reports else _reports_arg(args.reports_dir)
-    return _refresh(Path(args.export), _warehouse_arg(args.warehouse), settings, reports, args.force)
+    return _refresh(
+        Path(args.export), _warehouse_arg(args.warehouse), settings, reports, args.force, args.allow_shrink
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -224,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--reports-dir", help=f"reports folder (RLT_REPORTS, default {DEFAULT_REPORTS})")
     ref.add_argument("--no-reports", action="store_true", help="do not render the cohort reports")
     ref.add_argument("--force", action="store_true", help="rebuild even if this export is already published")
+    ref.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even if the number of patients falls by more than RLT_MAX_SHRINK (default: half)",
+    )
     ref.set_defaults(func=cmd_refresh)
 
     demo = sub.add_parser("demo", help="generate a 1,000-patient demo export and refresh it")
@@ -256,16 +270,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    from orchestration.failures import Terminated
+
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from orchestration.failures import NOT_CHANGED, Terminated, explain, os_error_messages
     from orchestration.ingest import ExportError
+    from orchestration.publish import owner_only
     from orchestration.refresh import RefreshFailed
     from orchestration.settings import SettingError
 
+    owner_only()  # health data: every file this process writes is owner-only from its first byte
+    if args.cmd in ("refresh", "demo"):
+        # Dagster maps SIGTERM to its own interrupt while a run executes; outside a run this handler stops
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args))
     except (SettingError, ExportError, RefreshFailed) as exc:
         _say(f"rlt {args.cmd}: {exc}")
+        return 2
+    except OSError as exc:
+        warehouse = _warehouse_arg(getattr(args, "warehouse", None))
+        _say(f"rlt {args.cmd}: {explain(os_error_messages(exc), warehouse) or f'{exc}. {NOT_CHANGED}'}")
+        return 2
+    except Terminated:
+        _say(
+            f"rlt {args.cmd}: stopped by SIGTERM; nothing left running, the unfinished build removed. "
+            + NOT_CHANGED
+        )
         return 2
     except KeyboardInterrupt:
         _say("interrupted; the published warehouse was not changed")

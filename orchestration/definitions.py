@@ -10,10 +10,10 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.analysis import analysis_tables
-from orchestration.assets.failures import REFRESH_RETRY
 from orchestration.assets.ingest import registry_export, registry_raw
-from orchestration.assets.publish import published_warehouse
+from orchestration.assets.publish import published_warehouse, remove_failed_build
 from orchestration.assets.reports import cohort_reports
+from orchestration.assets.retry import REFRESH_RETRY
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
 from orchestration.progress import log_file_logger, progress_logger
 from orchestration.resources import REFRESH_RESOURCE, RefreshRun, WarehouseResource
@@ -38,6 +38,7 @@ def jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinit
             executor_def=dg.in_process_executor,
             # only transient errors are retried: deterministic ones raise dg.Failure(allow_retries=False)
             op_retry_policy=REFRESH_RETRY,
+            hooks={remove_failed_build},
         ),
         dg.define_asset_job(
             STATISTICS_JOB,
@@ -46,6 +47,7 @@ def jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinit
             "publish and re-render the reports. No export needed.",
             executor_def=dg.in_process_executor,
             op_retry_policy=REFRESH_RETRY,
+            hooks={remove_failed_build},
         ),
         dg.define_asset_job(
             REPORTS_JOB,

@@ -16,6 +16,7 @@ from pathlib import Path
 PAUSE_AT_ENV = "RLT_TEST_PAUSE_AT"
 MARKER_ENV = "RLT_TEST_PAUSE_MARKER"
 SECONDS_ENV = "RLT_TEST_PAUSE_SECONDS"
+RELEASE_ENV = "RLT_TEST_PAUSE_RELEASE"
 STAGES = ("ingest", "dbt", "analysis", "publish", "reports")
 
 
@@ -29,4 +30,9 @@ def checkpoint(stage: str) -> None:
         tmp = Path(marker).with_name(Path(marker).name + ".tmp")
         tmp.write_text(str(os.getpid()), encoding="utf-8")
         os.replace(tmp, marker)
-    time.sleep(float(os.environ.get(SECONDS_ENV, "600")))
+    deadline = time.monotonic() + float(os.environ.get(SECONDS_ENV, "600"))
+    release = os.environ.get(RELEASE_ENV)
+    while time.monotonic() < deadline:
+        if release and Path(release).exists():
+            return
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))

@@ -26,6 +26,8 @@ class WarehouseResource(dg.ConfigurableResource):
     warehouse_path: str = ""
     inbox_path: str = ""
     reports_dir: str = ""
+    # publish even when the patient count falls by more than RLT_MAX_SHRINK (`rlt refresh --allow-shrink`)
+    allow_shrink: bool = False
 
     def published(self) -> Path:
         return Path(self.warehouse_path or os.environ.get("RLT_WAREHOUSE") or DEFAULT_WAREHOUSE).absolute()

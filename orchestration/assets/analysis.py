@@ -10,11 +10,11 @@ import dagster as dg
 
 import orchestration.analysis as analysis_package
 from orchestration.analysis import build_analysis_tables
-from orchestration.assets.failures import final
+from orchestration.assets.retry import final
 from orchestration.catalog import analysis_tables as analysis_table_names
 from orchestration.catalog import table_description
 from orchestration.faults import checkpoint
-from orchestration.publish import OWNER_ONLY, published_run, remove_stale_builds
+from orchestration.publish import OWNER_ONLY, published_run, start_build
 from orchestration.resources import RefreshRun, WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
@@ -36,7 +36,7 @@ def tables_read() -> tuple[dg.AssetKey, ...]:
 ANALYSIS_KEYS = [dg.AssetKey(["analysis", name]) for name in analysis_table_names()]
 
 
-def _build_from_published(build: Path, warehouse: WarehouseResource, refresh: RefreshRun) -> None:
+def _build_from_published(run_id: str, warehouse: WarehouseResource, refresh: RefreshRun) -> None:
     """Statistics without a refresh: start this run's build as a copy of the published warehouse.
 
     Its marts were computed with the published run's settings, so other settings are refused: they
@@ -50,12 +50,9 @@ def _build_from_published(build: Path, warehouse: WarehouseResource, refresh: Re
             f"the published marts were computed with {last['settings']}; statistics with other settings "
             "need dbt: run registry_refresh with an export_path (or `rlt refresh EXPORT --set ...`)"
         )
-    remove_stale_builds(published)
-    old_umask = os.umask(0o077)
-    try:
-        shutil.copyfile(published, build)
-    finally:
-        os.umask(old_umask)
+    # the warehouse lock and stale-build sweep of a refresh, then the published file as the build
+    build = start_build(published, run_id)
+    shutil.copyfile(published, build)
     os.chmod(build, OWNER_ONLY)
 
 
@@ -79,7 +76,7 @@ def analysis_tables(context: dg.AssetExecutionContext, refresh: RefreshRun, ware
     """
     build = warehouse.build(context.run.run_id)
     if not build.exists():
-        _build_from_published(build, warehouse, refresh)
+        _build_from_published(context.run.run_id, warehouse, refresh)
     with connect_build(build) as con:
         rows = build_analysis_tables(con)
         checkpoint("analysis")

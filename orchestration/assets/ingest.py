@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.assets.failures import deterministic, final
+from orchestration.assets.retry import deterministic, final
 from orchestration.catalog import INGEST_TABLES, table_description
 from orchestration.faults import checkpoint
 from orchestration.ingest import load_export

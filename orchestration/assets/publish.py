@@ -1,18 +1,18 @@
 """Publish: swap the verified build in for the published warehouse, atomically."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from orchestration.assets.analysis import ANALYSIS_KEYS
-from orchestration.assets.failures import deterministic, final, require_build
+from orchestration.assets.retry import deterministic, final, require_build
 from orchestration.catalog import table_description
 from orchestration.code_version import code_version
 from orchestration.dictionary import all_entries, comment_build
-from orchestration.exports import fingerprint_of
-from orchestration.ingest.pseudonym import key_id
-from orchestration.publish import RunRecord, publish
+from orchestration.exports import identify_export
+from orchestration.publish import RunRecord, abandon_build, publish, published_run, warehouse_key_id
 from orchestration.resources import RefreshRun, WarehouseResource
 from orchestration.writer import WRITER_POOL
 
@@ -20,15 +20,33 @@ RUNS_KEY = dg.AssetKey(["audit", "runs"])
 CURRENT_RUN_KEY = dg.AssetKey(["audit", "current_run"])
 
 
-def loaded_export(build) -> tuple[str, str]:
-    """(export_id, fingerprint) of what the build actually loaded: raw.export_manifest and the
-    checksums in audit.export_loads, never the run config."""
+def loaded_export_id(build: Path) -> str:
+    """The export id the build actually loaded (raw.export_manifest), never the run config's."""
     with duckdb.connect(str(build), read_only=True) as con:
         row = con.execute("select export_id from raw.export_manifest").fetchone()
-        checksums = con.execute("select file, sha256 from audit.export_loads").fetchall()
     if row is None:
         raise final(f"{build.name} holds no raw.export_manifest row: nothing was loaded")
-    return row[0], fingerprint_of(row[0], [(f, s) for f, s in checksums])
+    return str(row[0])
+
+
+def loaded_fingerprint(build: Path, export_id: str, refresh: RefreshRun, warehouse: WarehouseResource) -> str:
+    """The fingerprint of the export the build holds.
+
+    A statistics-only run (the build is a copy of the published file) keeps the published run's. A full
+    refresh fingerprints the export at export_path, refusing to record it when it is no longer the one
+    loaded (another export id, or files that no longer match their manifest)."""
+    if not refresh.export_path:
+        last = published_run(warehouse.published())
+        if last is None or last["export_id"] != export_id:
+            raise final("the build's export is not the published one: run registry_refresh")
+        return str(last["export_fingerprint"])
+    ref = identify_export(Path(refresh.export_path))
+    if ref is None or ref.export_id != export_id or not ref.complete:
+        raise final(
+            f"{refresh.export_path} changed while the run loaded it (loaded {export_id}): nothing published; "
+            "run the refresh again"
+        )
+    return ref.fingerprint
 
 
 @dg.multi_asset(
@@ -59,7 +77,8 @@ def published_warehouse(context: dg.AssetExecutionContext, refresh: RefreshRun, 
     audit.runs names what this run loaded (raw.export_manifest) and the settings it passed to dbt (the
     run's one `refresh` resource), so the record and the reports cannot name another export."""
     build = require_build(warehouse.build(context.run.run_id), "publishing")
-    export_id, fingerprint = loaded_export(build)
+    export_id = loaded_export_id(build)
+    fingerprint = loaded_fingerprint(build, export_id, refresh, warehouse)
     started = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time or 0, UTC)
     published = warehouse.published()
     with deterministic("publishing"):
@@ -72,8 +91,9 @@ def published_warehouse(context: dg.AssetExecutionContext, refresh: RefreshRun, 
                 code_version=code_version(),
                 settings_json=refresh.settings.to_json(),
                 export_fingerprint=fingerprint,
-                pseudonym_key_id=key_id(),
+                pseudonym_key_id=warehouse_key_id(published),
             ),
+            allow_shrink=warehouse.allow_shrink,
             # the data dictionary's descriptions as COMMENTs, so analysts read them in the warehouse
             describe=lambda con: comment_build(con, all_entries()),
         )
@@ -83,3 +103,10 @@ def published_warehouse(context: dg.AssetExecutionContext, refresh: RefreshRun, 
         asset_key="published_warehouse",
         metadata={"path": str(published), "export_id": export_id, "code_version": code_version()},
     )
+
+
+@dg.failure_hook(required_resource_keys={"warehouse"})
+def remove_failed_build(context: dg.HookContext) -> None:
+    """A failed step of a refresh run: its build file and .wal are removed and the warehouse lock given
+    up at once (not left until the next run)."""
+    abandon_build(context.resources.warehouse.published(), context.run_id)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.failures import final
+from orchestration.assets.retry import final
 from orchestration.faults import checkpoint
 from orchestration.reporting import render_export_reports
 from orchestration.resources import RefreshRun, WarehouseResource

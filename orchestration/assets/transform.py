@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from orchestration import dbt_runner
-from orchestration.assets.failures import deterministic, require_build
+from orchestration.assets.retry import deterministic, require_build
 from orchestration.faults import checkpoint
 from orchestration.resources import RefreshRun, WarehouseResource
 from orchestration.settings import ClinicalSettings

@@ -29,7 +29,7 @@ NAME = "Zebulon Quixfeather"
 MRN = "MRN-99887766"
 NOTE = "Zebulon called about his MRN-99887766"
 FORMULA = "=cmd|' /C calc'!A0"
-KEY = "test-pseudonym-key-not-a-secret"
+KEY = "test-pseudonym-key-not-a-secret-32bytes+"
 
 
 @dataclass(frozen=True)

@@ -106,21 +106,24 @@ def test_a_setting_out_of_range_fails_the_run_without_retry(tmp_path, small_expo
     assert not (tmp_path / "registry.duckdb").exists()
 
 
-def test_published_provenance_is_what_the_build_loaded(tmp_path):
-    """audit.runs takes the export id and fingerprint from raw.export_manifest and audit.export_loads."""
-    from orchestration.assets.publish import loaded_export
-    from orchestration.exports import fingerprint_of
+def test_published_provenance_is_what_the_build_loaded(tmp_path, small_export):
+    """audit.runs takes the export id from the build's raw.export_manifest; an export_path that no longer
+    holds that export is refused rather than recorded."""
+    from orchestration.assets.publish import loaded_export_id, loaded_fingerprint
+    from orchestration.exports import identify_export
+    from orchestration.resources import RefreshRun
 
     build = tmp_path / "build.duckdb"
     with duckdb.connect(str(build)) as con:
-        con.execute("create schema raw; create schema audit")
+        con.execute("create schema raw")
         con.execute("create table raw.export_manifest as select 'EXP-LOADED' as export_id")
-        con.execute("create table audit.export_loads (file varchar, sha256 varchar)")
-        con.execute("insert into audit.export_loads values ('patients.csv', 'ab'), ('rlt_cycles.csv', 'cd')")
-    assert loaded_export(build) == (
-        "EXP-LOADED",
-        fingerprint_of("EXP-LOADED", [("rlt_cycles.csv", "cd"), ("patients.csv", "ab")]),
-    )
+    assert loaded_export_id(build) == "EXP-LOADED"
+    warehouse = WarehouseResource(warehouse_path=str(tmp_path / "registry.duckdb"))
+    other = RefreshRun(export_path=str(small_export))
+    with pytest.raises(dg.Failure, match="changed while the run loaded it"):
+        loaded_fingerprint(build, "EXP-LOADED", other, warehouse)
+    real = identify_export(small_export)
+    assert loaded_fingerprint(build, real.export_id, other, warehouse) == real.fingerprint
 
 
 def test_every_asset_and_check_has_a_description(tmp_path):
