@@ -11,7 +11,7 @@ from __future__ import annotations
 from orchestration.analysis.build import ANALYSIS_TABLES
 from orchestration.contract.tables import TABLES
 
-AUDIT_INGEST_TABLES = ("export_loads", "quarantine_summary", "unknown_columns")
+AUDIT_INGEST_TABLES = ("export_loads", "quarantine_summary", "unknown_columns", "redcap_imports")
 
 # every table ingestion writes, in the order of the Dagster graph
 INGEST_TABLES: tuple[tuple[str, str], ...] = (
@@ -49,6 +49,8 @@ _TABLES: dict[tuple[str, str], str] = {
     ("audit", "quarantine_summary"): "Quarantined rows counted per file and reason.",
     ("audit", "unknown_columns"): "Columns found in an export file outside the export contract: names "
     "only, never values (they are not loaded).",
+    ("audit", "redcap_imports"): "One row per REDCap export imported on the way in: counts per table, "
+    "missing-data codes, forms not started, issues per field and reason (never record ids or values).",
     ("audit", "runs"): "One row per published refresh: export, data cut-off, settings, code version; "
     "the view audit.current_run is the run this warehouse holds.",
     ("audit", "current_run"): "The run this warehouse holds: the last row of audit.runs by finished_at.",
@@ -63,6 +65,12 @@ _TABLES: dict[tuple[str, str], str] = {
     ("analysis", "psa_response_summary"): "PSA response per cohort: PR/SD/PD/not evaluable counts, PSA50, "
     "PSA90, and the PSA change's mean ± SD, median and range.",
     ("analysis", "table1"): "Table 1 (baseline characteristics) per cohort, as printed in the reports.",
+    ("analysis", "km_summary_by_definition"): "Median PFS per cohort under each PSA progression rule (pcwg3, "
+    "rise25); is_selected marks the rule of this run's settings.",
+    ("analysis", "psa_response_by_basis"): "PSA response counts per cohort under each response basis (best, "
+    "last, week12); is_selected marks the basis of this run's settings.",
+    ("analysis", "table1_comparison"): "Table 1 of two cohorts side by side, with the test and p-value per "
+    "characteristic (pairs from seeds/cohort_comparisons.csv).",
 }
 
 _COLUMNS: dict[str, str] = {
@@ -131,6 +139,28 @@ _COLUMNS: dict[str, str] = {
     "statistic": "Value as printed (e.g. 70 (47–84) or 13 (72.2)).",
     "value_numeric": "The statistic's number, for sorting and plotting.",
     "t_statistic": "Paired t statistic of after - before.",
+    "events_psa_progression": "Events that are PSA progressions.",
+    "events_death": "Events that are deaths.",
+    "psa_progression_rule": "PSA progression rule (pcwg3 or rise25).",
+    "source": "The REDCap export the contract export was imported from.",
+    "records": "REDCap records read.",
+    "rows_per_table": "Rows written per contract table (JSON).",
+    "missing_codes": "Missing-data codes met, per field (JSON).",
+    "not_started": "Forms never started, per form (JSON).",
+    "none_ticked": "Checkbox groups with no box ticked, per field (JSON).",
+    "fields_not_written": "REDCap fields the mapping does not write (JSON).",
+    "issues": "Rows set aside, per field and reason (JSON).",
+    "is_selected": "True for the rule or basis of this run's clinical settings.",
+    "hazard_ratio": "Cox hazard ratio of cohort_a relative to cohort_b (Efron ties).",
+    "hr_ci_lower": "Lower 95 % CI of the hazard ratio.",
+    "hr_ci_upper": "Upper 95 % CI of the hazard ratio.",
+    "p_wald": "Wald test p-value of the hazard ratio.",
+    "hr_note": "Why the hazard ratio is null, when it is.",
+    "n_evaluable": "Patients with a baseline and a follow-up PSA.",
+    "statistic_a": "The characteristic in cohort_a, as printed.",
+    "statistic_b": "The characteristic in cohort_b, as printed.",
+    "test": "Test used for the comparison.",
+    "p_value": "p-value of the comparison.",
     "row_order": "Position of the row in the printed Table 1.",
     "indent": "Indentation level of the row as printed (0 = heading).",
     "percent": "Percentage of the cohort (categorical rows), else null.",

@@ -47,6 +47,10 @@ def _audit_columns(name: str) -> list[str]:
         "quarantine_summary": loader.QUARANTINE_SUMMARY_COLUMNS,
         "unknown_columns": loader.UNKNOWN_COLUMNS_COLUMNS,
     }
+    if name == "redcap_imports":
+        from orchestration.redcap.inbox import AUDIT_COLUMNS
+
+        return [c for c, _ in AUDIT_COLUMNS]
     if name in ("runs", "current_run"):
         return list(RUN_COLUMNS)
     return [c for c, _ in lists.get(name, [])]

@@ -100,11 +100,15 @@ def _export_files(path: Path) -> Iterator[tuple[bytes, Callable[[str], str | Non
 
 
 def identify_export(path: Path) -> ExportRef | None:
-    """ExportRef for a folder or zip holding a readable manifest, else None."""
+    """ExportRef for a folder or zip holding a readable manifest (or a REDCap export), else None."""
     try:
         with _export_files(path) as found:
             if found is None:
-                return None
+                # a REDCap export is imported on the way in (registry_raw)
+                from orchestration.redcap.inbox import redcap_identity
+
+                identity = redcap_identity(path)
+                return None if identity is None else ExportRef(path, *identity)
             raw, real_sha = found
             try:
                 manifest = json.loads(raw.decode("utf-8-sig"))

@@ -9,6 +9,7 @@ from orchestration.catalog import INGEST_TABLES, table_description
 from orchestration.faults import checkpoint
 from orchestration.ingest import load_export
 from orchestration.publish import start_build
+from orchestration.redcap.inbox import create_import_table, imported, record_import
 from orchestration.resources import RefreshRun, WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
@@ -43,8 +44,18 @@ def registry_raw(context: dg.AssetExecutionContext, refresh: RefreshRun, warehou
             "(Launchpad: resources → refresh → config)"
         )
     build = start_build(warehouse.published(), context.run.run_id)
-    with deterministic("loading the export"), connect_build(build) as con:
-        summary = load_export(Path(refresh.export_path), con, progress=context.log.info)
+    # a REDCap export is imported into a contract export first (orchestration/redcap)
+    with (
+        deterministic("loading the export"),
+        imported(Path(refresh.export_path), warehouse.published()) as (export, redcap),
+        connect_build(build) as con,
+    ):
+        if redcap is not None:
+            context.log.info(redcap.format(details=False))
+        summary = load_export(export, con, progress=context.log.info)
+        create_import_table(con)
+        if redcap is not None:
+            record_import(con, redcap)
         checkpoint("ingest")
     context.log.info(summary.format())
     by_table = {counts.table: counts for counts in summary.files.values()}

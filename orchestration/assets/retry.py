@@ -17,6 +17,7 @@ import dagster as dg
 from orchestration.dbt_runner import DbtRunError
 from orchestration.ingest import ExportError
 from orchestration.publish import PublishError
+from orchestration.redcap.mapping import RedcapError
 from orchestration.settings import SettingError
 
 REFRESH_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
@@ -32,7 +33,7 @@ def deterministic(step: str) -> Iterator[None]:
     """Turn the errors that repeat on every try into a final failure naming the step and the cause."""
     try:
         yield
-    except (ExportError, SettingError, PublishError, DbtRunError) as exc:
+    except (ExportError, SettingError, PublishError, DbtRunError, RedcapError) as exc:
         cause = str(exc)
         raise final(cause if cause.startswith(step) else f"{step} failed: {cause}") from exc
 
