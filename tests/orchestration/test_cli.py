@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 
 
-def _rlt(*args: str) -> subprocess.CompletedProcess[str]:
+def _rlt(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -79,7 +79,8 @@ def test_sql_piped_prints_no_ansi_codes(refreshed):
 
 def test_refresh_not_on_a_terminal_is_short_plain_and_logs_everything(small_export, tmp_path):
     warehouse = tmp_path / "w" / "registry.duckdb"
-    done = _rlt("refresh", str(small_export), "--warehouse", str(warehouse), "--no-reports")
+    # a whole refresh in a fresh process: generous on a loaded CI machine
+    done = _rlt("refresh", str(small_export), "--warehouse", str(warehouse), "--no-reports", timeout=1200)
     assert done.returncode == 0, done.stderr
     output = done.stdout + done.stderr
     lines = output.splitlines()
@@ -123,7 +124,7 @@ def test_refresh_failure_is_one_message_and_exit_2(small_export, tmp_path):
 
 def test_dagster_commands_get_a_persistent_home_beside_the_warehouse(tmp_path):
     warehouse = tmp_path / "w" / "registry.duckdb"
-    done = _rlt("dagster", "--warehouse", str(warehouse), "sensor", "list")
+    done = _rlt("dagster", "--warehouse", str(warehouse), "sensor", "list", timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "new_export_sensor" in done.stdout
     assert (warehouse.parent / "dagster_home" / "dagster.yaml").is_file()
