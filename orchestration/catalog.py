@@ -8,10 +8,27 @@ descriptions label the Dagster assets, become DuckDB COMMENTs in the warehouse a
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from orchestration.analysis.build import ANALYSIS_TABLES
 from orchestration.contract.tables import TABLES
 
-AUDIT_INGEST_TABLES = ("export_loads", "quarantine_summary", "unknown_columns", "redcap_imports")
+
+def _audit_tables_written() -> tuple[str, ...]:
+    """The audit tables ingestion writes, read from its code (`write_table(con, "audit.<name>", ...)`),
+    plus the REDCap import's, so a new one becomes an asset and a dictionary entry by itself."""
+    import orchestration.ingest as ingest_package
+
+    found: list[str] = []
+    for path in sorted(Path(ingest_package.__file__).parent.glob("*.py")):
+        for name in re.findall(r'"audit\.([a-z_]+)"', path.read_text(encoding="utf-8")):
+            if name not in found:
+                found.append(name)
+    return (*found, "redcap_imports")
+
+
+AUDIT_INGEST_TABLES = _audit_tables_written()
 
 # every table ingestion writes, in the order of the Dagster graph
 INGEST_TABLES: tuple[tuple[str, str], ...] = (
@@ -49,6 +66,8 @@ _TABLES: dict[tuple[str, str], str] = {
     ("audit", "quarantine_summary"): "Quarantined rows counted per file and reason.",
     ("audit", "unknown_columns"): "Columns found in an export file outside the export contract: names "
     "only, never values (they are not loaded).",
+    ("audit", "consent_exclusions"): "Rows excluded for consent, counted per file and consent value "
+    "(the rows themselves are never stored).",
     ("audit", "redcap_imports"): "One row per REDCap export imported on the way in: counts per table, "
     "missing-data codes, forms not started, issues per field and reason (never record ids or values).",
     ("audit", "runs"): "One row per published refresh: export, data cut-off, settings, code version; "
@@ -142,6 +161,7 @@ _COLUMNS: dict[str, str] = {
     "events_psa_progression": "Events that are PSA progressions.",
     "events_death": "Events that are deaths.",
     "psa_progression_rule": "PSA progression rule (pcwg3 or rise25).",
+    "consent_value": "The consent column's value as exported (anything but an explicit yes excludes).",
     "source": "The REDCap export the contract export was imported from.",
     "records": "REDCap records read.",
     "rows_per_table": "Rows written per contract table (JSON).",

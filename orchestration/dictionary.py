@@ -39,21 +39,17 @@ class TableEntry:
 
 
 def _audit_columns(name: str) -> list[str]:
+    """Columns of an audit table, from the constant its writer uses (`loader.<NAME>_COLUMNS`)."""
     from orchestration.ingest import loader
     from orchestration.publish import RUN_COLUMNS
 
-    lists = {
-        "export_loads": loader.EXPORT_LOADS_COLUMNS,
-        "quarantine_summary": loader.QUARANTINE_SUMMARY_COLUMNS,
-        "unknown_columns": loader.UNKNOWN_COLUMNS_COLUMNS,
-    }
     if name == "redcap_imports":
         from orchestration.redcap.inbox import AUDIT_COLUMNS
 
         return [c for c, _ in AUDIT_COLUMNS]
     if name in ("runs", "current_run"):
         return list(RUN_COLUMNS)
-    return [c for c, _ in lists.get(name, [])]
+    return [c for c, _ in getattr(loader, f"{name.upper()}_COLUMNS", [])]
 
 
 def _columns_of(schema: str, name: str) -> list[str]:
