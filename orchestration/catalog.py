@@ -39,6 +39,8 @@ INGEST_TABLES: tuple[tuple[str, str], ...] = (
 )
 # written when a run publishes
 PUBLISH_TABLES: tuple[tuple[str, str], ...] = (("audit", "runs"),)
+# written by the feedback step (orchestration/feedback) before publish
+FEEDBACK_TABLES: tuple[tuple[str, str], ...] = (("audit", "dq_findings"), ("audit", "changes"))
 PUBLISH_VIEWS: tuple[tuple[str, str], ...] = (("audit", "current_run"),)
 
 _RAW_TABLE = {
@@ -68,6 +70,9 @@ _TABLES: dict[tuple[str, str], str] = {
     "only, never values (they are not loaded).",
     ("audit", "consent_exclusions"): "Rows excluded for consent, counted per file and consent value "
     "(the rows themselves are never stored).",
+    ("audit", "dq_findings"): "Data-quality findings of this export (quarantined rows and rule warnings), "
+    "each new, open or resolved against the previous published export.",
+    ("audit", "changes"): "What changed per patient since the previous published export.",
     ("audit", "redcap_imports"): "One row per REDCap export imported on the way in: counts per table, "
     "missing-data codes, forms not started, issues per field and reason (never record ids or values).",
     ("audit", "runs"): "One row per published refresh: export, data cut-off, settings, code version; "
@@ -161,6 +166,19 @@ _COLUMNS: dict[str, str] = {
     "events_psa_progression": "Events that are PSA progressions.",
     "events_death": "Events that are deaths.",
     "psa_progression_rule": "PSA progression rule (pcwg3 or rise25).",
+    "table_name": "Contract table of the finding.",
+    "rule_id": "Data-quality rule (seeds/dq_rules.csv).",
+    "severity": "error (the row was quarantined) or warning (loaded, needs a look).",
+    "message": "What is wrong, in words.",
+    "value": "The value at fault as exported (contract columns only).",
+    "fingerprint": "Identifies the same problem in the next export.",
+    "status": "new, open or resolved.",
+    "first_seen_export_id": "Export in which the finding first appeared.",
+    "previous_export_id": "The previous published export compared with.",
+    "item": "What changed (patient_added, cohort, response_category, pfs_event, ...).",
+    "detail": "Which one (e.g. the cohort or CTCAE term).",
+    "old_value": "Value in the previous export.",
+    "new_value": "Value in this export.",
     "consent_value": "The consent column's value as exported (anything but an explicit yes excludes).",
     "source": "The REDCap export the contract export was imported from.",
     "records": "REDCap records read.",

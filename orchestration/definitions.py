@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.analysis import analysis_tables
+from orchestration.assets.feedback import feedback_tables
 from orchestration.assets.ingest import registry_export, registry_raw
 from orchestration.assets.publish import published_warehouse, remove_failed_build
 from orchestration.assets.reports import cohort_reports
@@ -25,7 +26,7 @@ REPORTS_JOB = "render_reports"
 def refresh_assets() -> list[dg.AssetsDefinition]:
     from orchestration.assets.transform import dbt_models
 
-    return [registry_raw, dbt_models, analysis_tables, published_warehouse, cohort_reports]
+    return [registry_raw, dbt_models, analysis_tables, feedback_tables, published_warehouse, cohort_reports]
 
 
 def jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:

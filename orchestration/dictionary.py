@@ -47,6 +47,14 @@ def _audit_columns(name: str) -> list[str]:
         from orchestration.redcap.inbox import AUDIT_COLUMNS
 
         return [c for c, _ in AUDIT_COLUMNS]
+    if name == "dq_findings":
+        from orchestration.feedback.findings import FINDING_COLUMNS
+
+        return [c for c, _ in FINDING_COLUMNS]
+    if name == "changes":
+        from orchestration.feedback.changes import CHANGE_COLUMNS
+
+        return [c for c, _ in CHANGE_COLUMNS]
     if name in ("runs", "current_run"):
         return list(RUN_COLUMNS)
     return [c for c, _ in getattr(loader, f"{name.upper()}_COLUMNS", [])]

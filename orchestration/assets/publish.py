@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.assets.analysis import ANALYSIS_KEYS
+from orchestration.assets.feedback import FEEDBACK_KEYS
 from orchestration.assets.retry import deterministic, final, require_build
 from orchestration.catalog import table_description
 from orchestration.code_version import code_version
@@ -52,7 +53,10 @@ def loaded_fingerprint(build: Path, export_id: str, refresh: RefreshRun, warehou
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            RUNS_KEY, deps=ANALYSIS_KEYS, kinds={"duckdb"}, description=table_description("audit", "runs")
+            RUNS_KEY,
+            deps=[*ANALYSIS_KEYS, *FEEDBACK_KEYS],
+            kinds={"duckdb"},
+            description=table_description("audit", "runs"),
         ),
         dg.AssetSpec(
             CURRENT_RUN_KEY,

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.assets.retry import final
 from orchestration.faults import checkpoint
+from orchestration.feedback import render_site_pages
 from orchestration.reporting import render_export_reports
 from orchestration.resources import RefreshRun, WarehouseResource
 
@@ -21,5 +22,6 @@ def cohort_reports(
         raise final(f"no published warehouse at {warehouse.published()}: run registry_refresh first")
     checkpoint("reports")
     paths = render_export_reports(warehouse.published(), warehouse.reports())
+    paths += render_site_pages(warehouse.published(), warehouse.reports())  # issue 13: site feedback
     context.log.info("reports: " + ", ".join(str(p) for p in paths))
     return dg.MaterializeResult(metadata={"reports": [str(p) for p in paths]})

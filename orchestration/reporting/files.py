@@ -49,7 +49,10 @@ def file_names(names: list[str]) -> dict[str, str]:
 
 
 def index_html(
-    names: list[str], targets: dict[str, str], descriptions: Mapping[str, tuple[str | None, int | None]]
+    names: list[str],
+    targets: dict[str, str],
+    descriptions: Mapping[str, tuple[str | None, int | None]],
+    extra: str = "",
 ) -> str:
     rows = []
     for name in names:
@@ -64,5 +67,5 @@ def index_html(
         f"<title>Cohort reports</title><style>{REPORT_CSS}</style></head><body>"
         "<h1>Cohort reports</h1>"
         '<table class="report-table"><thead><tr><th>Cohort</th><th>Description</th><th>Patients, n</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{extra}</body></html>\n"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.feedback.index import feedback_index_html
 from orchestration.reporting.errors import ReportRenderError
 from orchestration.reporting.fallback import KernelSession
 from orchestration.reporting.files import file_names, index_html, safe_file_stem, write_private
@@ -55,7 +56,8 @@ def render_cohort_reports(
             for name in names:
                 paths.append(session.render(Path(qmd), out_dir / targets[name], _params(name, warehouse)))
     index = out_dir / "index.html"
-    write_private(index, index_html(names, targets, descriptions).encode("utf-8"))
+    extra = feedback_index_html(warehouse)  # issue 13: changes since the last export, site pages
+    write_private(index, index_html(names, targets, descriptions, extra).encode("utf-8"))
     return [*paths, index]
 
 
@@ -87,7 +89,8 @@ def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
     names = list(descriptions)
     targets = {name: f"{export_dir}/{file}" for name, file in file_names(names).items()}
     latest = Path(reports_root) / "index.html"
-    write_private(latest, index_html(names, targets, descriptions).encode("utf-8"))
+    extra = feedback_index_html(warehouse, f"{export_dir}/")  # issue 13
+    write_private(latest, index_html(names, targets, descriptions, extra).encode("utf-8"))
     return [*paths, latest]
 
 
