@@ -204,6 +204,7 @@ _COLUMNS: dict[str, str] = {
     "percent": "Percentage of the cohort (categorical rows), else null.",
 }
 _COLUMN_PREFIXES = (
+    ("age_at_", "Patient's age in full years (derived at ingestion; no birth date is stored) on the"),
     ("mean_", "Mean"),
     ("sd_", "Standard deviation"),
     ("min_", "Minimum"),
