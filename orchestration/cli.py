@@ -159,7 +159,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # a small share of bad rows, so that the quarantine and the site feedback pages show something
     generate_export(export, patients=args.patients, seed=args.seed, bad_rows_rate=DEMO_BAD_ROWS_RATE)
     warehouse, reports = _warehouse_arg(args.warehouse), _reports_arg(args.reports_dir)
-    status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+    # a demo replaces the previous demo whatever its size (`--patients 100` after 1,000 is meant)
+    status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True, allow_shrink=True)
     # --- issue 13: `--nights N` refreshes N consecutive nightly exports (changes, finding statuses)
     for night in range(2, args.nights + 1):
         from orchestration.feedback.demo import quarantined_lines
@@ -171,7 +172,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _say(f"night {night}: the next export, with some rows corrected and new ones, in {following} ...")
         next_night(export, following, quarantined_lines(warehouse), night=night, seed=args.seed)
         export = following
-        status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+        status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True, allow_shrink=True)
     return status
 
 

@@ -104,11 +104,7 @@ def identify_export(path: Path) -> ExportRef | None:
     try:
         with _export_files(path) as found:
             if found is None:
-                # a REDCap export is imported on the way in (registry_raw)
-                from orchestration.redcap.inbox import redcap_identity
-
-                identity = redcap_identity(path)
-                return None if identity is None else ExportRef(path, *identity)
+                return _redcap(path)
             raw, real_sha = found
             try:
                 manifest = json.loads(raw.decode("utf-8-sig"))
@@ -133,6 +129,14 @@ def identify_export(path: Path) -> ExportRef | None:
         return None
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return ExportRef(path=path, export_id=export_id, fingerprint=digest, incomplete=incomplete)
+
+
+def _redcap(path: Path) -> ExportRef | None:
+    """A REDCap export has no manifest: its identity is already the checksum of the files it reads."""
+    from orchestration.redcap.inbox import redcap_identity  # imported on the way in (registry_raw)
+
+    identity = redcap_identity(path)
+    return None if identity is None else ExportRef(path, *identity)
 
 
 def list_inbox(inbox: Path) -> list[ExportRef]:

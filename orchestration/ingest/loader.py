@@ -20,7 +20,7 @@ rows_read = rows_loaded + rows_quarantined + rows_duplicate + rows_excluded_cons
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,6 +184,31 @@ def _is_ragged(tf: TableFile) -> pl.Expr:
     return pl.lit(False) if tf.header_fields is None else pl.col(N_FIELDS) != tf.header_fields
 
 
+# A consent cell shown in audit as it was typed only when it is short and has no blank inside: enough for a
+# data manager to see the spelling (`nein`, `No.`, a Cyrillic `nо`), never a name typed into the column.
+CONSENT_LABEL_MAX_CHARS = 12
+
+
+def consent_label(value: str) -> str:
+    """How a refusing consent value is shown in audit.consent_exclusions and the summary: non-ASCII
+    characters escaped (so a look-alike spelling is visible); other text (blanks inside, long) only as
+    its length."""
+    if value == UNREADABLE_CONSENT:
+        return value
+    if len(value) <= CONSENT_LABEL_MAX_CHARS and not any(c.isspace() for c in value):
+        return value.encode("ascii", "backslashreplace").decode("ascii")
+    return f"(other text, {len(value)} characters)"
+
+
+def _consent_counts(outcomes: Iterable[_Outcome]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for o in outcomes:
+        for value, n in o.excluded_consent.items():
+            key = (o.file.entry.file, consent_label(value))
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
 def _refusals(tf: TableFile) -> dict[str, str]:
     """patient_id -> the consent value that excludes that patient (its first refusing row's): every
     patient with a patients row whose consent is not an explicit yes, or whose row is ragged (its id
@@ -317,11 +342,7 @@ def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[st
             quarantined[(o.file.entry.file, code)] = n
     return LoadSummary(
         export_id=manifest.export_id,
-        consent_exclusions={
-            (o.file.entry.file, value): n
-            for o in outcomes.values()
-            for value, n in o.excluded_consent.items()
-        },
+        consent_exclusions=_consent_counts(outcomes.values()),
         data_cutoff=manifest.data_cutoff,
         files=counts,
         quarantined=quarantined,

@@ -149,10 +149,13 @@ def test_ragged_row_in_other_tables_keeps_no_values(
         ("withdrawn", "withdrawn"),
         ("false", "false"),
         ("0", "0"),
-        ("n\u043e", "n\u043e"),  # Cyrillic o
+        ("n\u043e", "n\\u043e"),  # Cyrillic o, shown escaped so that the look-alike is visible
         ("", ""),
         ("  ", ""),
         (" no ", "no"),
+        # a name typed into the consent column is never stored, only its length
+        ("Erika Musterfrau", "(other text, 16 characters)"),
+        ("nicht-einverstanden", "(other text, 19 characters)"),
     ],
 )
 def test_anything_but_yes_excludes_the_patient_from_every_table(
@@ -162,6 +165,7 @@ def test_anything_but_yes_excludes_the_patient_from_every_table(
     con, summary = _load(_export(tmp_path, patients))
     text = _all_text(con)
     assert "P2" not in text and "MRN-1000002" not in text and "Bernd" not in text
+    assert "Erika" not in text and "Musterfrau" not in text
     # P2 has one row in each of the four files (VALID): all excluded, none an orphan
     assert _excluded(summary) == {
         f: 1 for f in ("patients.csv", "rlt_cycles.csv", "vital_status.csv", "lab_results.csv")
