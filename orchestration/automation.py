@@ -10,18 +10,16 @@ from orchestration.code_version import code_version
 from orchestration.exports import ExportRef, list_inbox
 from orchestration.ingest.pseudonym import key_id, same_key
 from orchestration.publish import published_run
-from orchestration.resources import WarehouseResource, refresh_config_dict
+from orchestration.resources import WarehouseResource, refresh_run_config
 from orchestration.settings import ClinicalSettings
 
 REFRESH_JOB = "registry_refresh"
-CONFIGURED_OPS = ("registry_raw", "dbt_models", "published_warehouse", "cohort_reports")
 DEFAULT_CRON = "0 2 * * *"
 
 
 def run_config_for(export: ExportRef, settings: ClinicalSettings, render_reports: bool = True) -> dict:
-    """Run config of the refresh job: the same RefreshConfig for every op that takes one."""
-    cfg = refresh_config_dict(export.path, settings, render_reports)
-    return {"ops": {op: {"config": cfg} for op in CONFIGURED_OPS}}
+    """Run config of the refresh job: the export and settings, given once (the `refresh` resource)."""
+    return refresh_run_config(export.path, settings, render_reports)
 
 
 def is_published(warehouse: WarehouseResource, export: ExportRef, settings: ClinicalSettings) -> bool:

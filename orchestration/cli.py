@@ -6,13 +6,18 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.resources import DEFAULT_REPORTS, DEFAULT_WAREHOUSE
-from orchestration.settings import ClinicalSettings, SettingError
+
+if TYPE_CHECKING:
+    from orchestration.settings import ClinicalSettings
 
 DEMO_DIR = Path("demo")
 DEMO_BAD_ROWS_RATE = 0.003
@@ -50,6 +55,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def log_path_for(warehouse: Path) -> Path:
+    """The refresh's log file: `logs/` beside the warehouse, one file per run."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return warehouse.absolute().parent / "logs" / f"refresh-{stamp}.log"
+
+
 def _refresh(
     export: Path,
     warehouse: Path,
@@ -58,20 +69,25 @@ def _refresh(
     force: bool,
     allow_shrink: bool = False,
 ) -> int:
-    from orchestration.refresh import run_refresh
+    from orchestration.refresh import RefreshFailed, run_refresh
 
     started = time.perf_counter()
-    _say(f"refreshing {warehouse} from {export} ...")
-    result = run_refresh(
-        export,
-        warehouse,
-        settings,
-        reports_dir=reports,
-        render_reports=reports is not None,
-        force=force,
-        progress=True,
-        allow_shrink=allow_shrink,
-    )
+    log = log_path_for(warehouse)
+    _say(f"refreshing {warehouse} from {export}")
+    try:
+        result = run_refresh(
+            export,
+            warehouse,
+            settings,
+            reports_dir=reports,
+            render_reports=reports is not None,
+            force=force,
+            progress=sys.stderr,
+            log_path=log,
+            allow_shrink=allow_shrink,
+        )
+    except RefreshFailed as exc:
+        raise RefreshFailed(f"{exc}\nFull log: {log}") from None
     if result.skipped:
         _say(
             f"{result.export_id} is already published in {warehouse} with these settings and this code "
@@ -79,10 +95,14 @@ def _refresh(
         )
         return 0
     _say(_closing_summary(result.published))
-    _say(f"published {result.published} ({result.export_id}) in {time.perf_counter() - started:.1f} s")
+    _say(f"warehouse: {result.published} ({result.export_id}), {time.perf_counter() - started:.0f} s")
     if result.reports_dir is not None:
-        _say(f"reports: {result.reports_dir / 'index.html'}")
+        _say(f"reports:   {result.reports_dir / 'index.html'}")
+    _say(f"log:       {log}")
     return 0
+
+
+SUMMARY_LIMIT = 6  # quarantine reasons and unknown-column files shown; the rest are in audit.* and the log
 
 
 def _closing_summary(published: Path) -> str:
@@ -104,16 +124,22 @@ def _closing_summary(published: Path) -> str:
     lines = ["file                        read     loaded  quarantined  duplicate  no-consent"]
     lines += [f"{f:<24} {r:>8} {lo:>10} {q:>12} {d:>10} {c:>11}" for f, r, lo, q, d, c in files]
     if reasons:
-        lines.append("quarantined rows by reason:")
-        lines += [f"  {file}: {reason}: {n}" for file, reason, n in reasons]
+        lines.append("quarantined rows by reason (all in audit.quarantine_summary):")
+        lines += [f"  {file}: {reason}: {n}" for file, reason, n in reasons[:SUMMARY_LIMIT]]
+        if len(reasons) > SUMMARY_LIMIT:
+            lines.append(f"  ... and {len(reasons) - SUMMARY_LIMIT} more reasons")
     if unknown:
-        lines.append("columns outside the export contract (never loaded):")
-        lines += [f"  {file}: {names}" for file, names in unknown]
+        lines.append("columns outside the export contract (never loaded; audit.unknown_columns):")
+        lines += [f"  {file}: {names}" for file, names in unknown[:SUMMARY_LIMIT]]
+        if len(unknown) > SUMMARY_LIMIT:
+            lines.append(f"  ... and {len(unknown) - SUMMARY_LIMIT} more files")
     lines.append("cohorts: " + ", ".join(f"{c} (n={n})" for c, n in cohorts))
     return "\n".join(lines)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
+    from orchestration.settings import ClinicalSettings
+
     settings = ClinicalSettings().with_overrides(args.set or [])
     reports = None if args.no_reports else _reports_arg(args.reports_dir)
     return _refresh(
@@ -122,6 +148,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.settings import ClinicalSettings
     from orchestration.synthetic import generate_export
 
     export = DEMO_DIR / "export"
@@ -193,8 +220,37 @@ def cmd_sql(args: argparse.Namespace) -> int:
     command = [cli, "-readonly", str(warehouse)]
     if args.command:
         command += ["-c", args.command]
-    os.execv(cli, command)
-    return 0  # pragma: no cover  (execv does not return)
+    if sys.stdout.isatty():
+        os.execv(cli, command)
+    # the DuckDB CLI colours its tables even into a pipe: strip the codes for scripts and files
+    from orchestration.progress import strip_ansi
+
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    sys.stdout.write(strip_ansi(done.stdout))
+    sys.stderr.write(strip_ansi(done.stderr))
+    return done.returncode
+
+
+def dagster_home_for(warehouse: Path) -> Path:
+    """DAGSTER_HOME when none is set: `dagster_home/` beside the warehouse, so run history, check
+    history and the sensor's cursor survive `dagster dev` restarts."""
+    return warehouse.absolute().parent / "dagster_home"
+
+
+def cmd_dagster(args: argparse.Namespace) -> int:
+    warehouse = _warehouse_arg(args.warehouse)
+    home = Path(os.environ.get("DAGSTER_HOME") or dagster_home_for(warehouse)).absolute()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (home / "dagster.yaml").touch(exist_ok=True)
+    cli = shutil.which("dagster", path=str(Path(sys.executable).parent)) or shutil.which("dagster")
+    if cli is None:
+        _say("the dagster CLI is not installed (it comes with this project: run `uv sync`)")
+        return 2
+    env = {**os.environ, "DAGSTER_HOME": str(home), "RLT_WAREHOUSE": str(warehouse.absolute())}
+    command = [cli, *(args.dagster_args or ["dev", "--host", "127.0.0.1"])]
+    _say(f"DAGSTER_HOME={home}")
+    os.execve(cli, command, env)
+    return 0  # pragma: no cover  (execve does not return)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +317,16 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--warehouse")
     sql.add_argument("-c", "--command", help="run one SQL statement and exit")
     sql.set_defaults(func=cmd_sql)
+
+    dag = sub.add_parser(
+        "dagster",
+        help="run a dagster command (default: `dev` on 127.0.0.1) with DAGSTER_HOME beside the warehouse",
+    )
+    dag.add_argument(
+        "--warehouse", help=f"published DuckDB file (RLT_WAREHOUSE, default {DEFAULT_WAREHOUSE})"
+    )
+    dag.add_argument("dagster_args", nargs=argparse.REMAINDER, help="e.g. `sensor list` (default: dev)")
+    dag.set_defaults(func=cmd_dagster)
     return parser
 
 
@@ -276,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from orchestration.ingest import ExportError
     from orchestration.publish import owner_only
     from orchestration.refresh import RefreshFailed
+    from orchestration.settings import SettingError
 
     owner_only()  # health data: every file this process writes is owner-only from its first byte
     if args.cmd in ("refresh", "demo"):

@@ -1,54 +1,87 @@
-"""The one Dagster entry point: assets, checks, job, schedule, sensor and resources."""
+"""The one Dagster entry point: assets, checks, jobs, schedule, sensor and resources.
+
+`rlt refresh` runs the `registry_refresh` job of these same definitions (built by `build_defs` with the
+CLI's warehouse paths), so the CLI, the schedule and the sensor run one job. The dbt assets are built
+when the definitions are (they need the parsed dbt project), never at import.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.analysis import analysis_tables
 from orchestration.assets.feedback import feedback_tables
 from orchestration.assets.ingest import registry_export, registry_raw
 from orchestration.assets.publish import published_warehouse, remove_failed_build
 from orchestration.assets.reports import cohort_reports
-from orchestration.assets.transform import dbt_models
+from orchestration.assets.retry import REFRESH_RETRY
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
-from orchestration.dbt_project import rlt_dbt_project
-from orchestration.resources import WarehouseResource
+from orchestration.progress import log_file_logger, progress_logger
+from orchestration.resources import REFRESH_RESOURCE, RefreshRun, WarehouseResource
 
-REFRESH_ASSETS = [
-    registry_raw,
-    dbt_models,
-    analysis_tables,
-    feedback_tables,
-    published_warehouse,
-    cohort_reports,
-]
-
-refresh_job = dg.define_asset_job(
-    REFRESH_JOB,
-    selection=dg.AssetSelection.assets(*REFRESH_ASSETS),
-    description="Load an export, dbt build, statistics, publish atomically, render reports.",
-    executor_def=dg.in_process_executor,
-    op_retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
-    hooks={remove_failed_build},
-)
+STATISTICS_JOB = "refresh_statistics"
+REPORTS_JOB = "render_reports"
 
 
-def resources() -> dict[str, object]:
-    return {
-        "dbt": DbtCliResource(project_dir=rlt_dbt_project),
-        "warehouse": WarehouseResource(),
-    }
+def refresh_assets() -> list[dg.AssetsDefinition]:
+    from orchestration.assets.transform import dbt_models
+
+    return [registry_raw, dbt_models, analysis_tables, feedback_tables, published_warehouse, cohort_reports]
+
+
+def jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
+    return [
+        dg.define_asset_job(
+            REFRESH_JOB,
+            selection=dg.AssetSelection.assets(*assets),
+            description="Load an export, dbt build, statistics, publish atomically, render reports. Give "
+            "the export and the clinical settings once, in the `refresh` resource's config.",
+            executor_def=dg.in_process_executor,
+            # only transient errors are retried: deterministic ones raise dg.Failure(allow_retries=False)
+            op_retry_policy=REFRESH_RETRY,
+            hooks={remove_failed_build},
+        ),
+        dg.define_asset_job(
+            STATISTICS_JOB,
+            selection=dg.AssetSelection.assets(analysis_tables, published_warehouse, cohort_reports),
+            description="Recompute the statistics from the published warehouse's marts (same settings), "
+            "publish and re-render the reports. No export needed.",
+            executor_def=dg.in_process_executor,
+            op_retry_policy=REFRESH_RETRY,
+            hooks={remove_failed_build},
+        ),
+        dg.define_asset_job(
+            REPORTS_JOB,
+            selection=dg.AssetSelection.assets(cohort_reports),
+            description="Re-render every cohort report from the published warehouse. No export needed.",
+            executor_def=dg.in_process_executor,
+        ),
+    ]
+
+
+def build_defs(warehouse: WarehouseResource | None = None) -> dg.Definitions:
+    """The definitions; `warehouse` fixes the paths (the CLI), else they come from the environment."""
+    assets = refresh_assets()
+    return dg.Definitions(
+        assets=[registry_export, *assets],
+        jobs=jobs(assets),
+        schedules=[build_nightly_schedule(nightly_cron())],
+        sensors=[new_export_sensor],
+        resources={
+            "warehouse": warehouse or WarehouseResource(),
+            REFRESH_RESOURCE: RefreshRun.configure_at_launch(),
+        },
+        # used only when a run's config names them (the CLI); Dagster's console logger otherwise
+        loggers={
+            "progress": progress_logger,
+            "log_file": log_file_logger,
+            "console": dg.colored_console_logger,
+        },
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Loaded lazily by Dagster's tools, so RLT_REFRESH_CRON is read when the code location loads, not at
     import."""
-    return dg.Definitions(
-        assets=[registry_export, *REFRESH_ASSETS],
-        jobs=[refresh_job],
-        schedules=[build_nightly_schedule(nightly_cron())],
-        sensors=[new_export_sensor],
-        resources=resources(),
-    )
+    return build_defs()

@@ -250,6 +250,11 @@ def record_run(con: duckdb.DuckDBPyConnection, published: Path, run: RunRecord) 
             run.pseudonym_key_id,
         ],
     )
+    # which row is current, without knowing that it is the last by finished_at
+    con.execute(
+        "create or replace view audit.current_run as "
+        "select * from audit.runs order by finished_at desc limit 1"
+    )
 
 
 def verify_build(con: duckdb.DuckDBPyConnection) -> None:
@@ -263,14 +268,23 @@ def verify_build(con: duckdb.DuckDBPyConnection) -> None:
         raise PublishError(f"the build lacks {', '.join(missing)}; the published warehouse was not changed")
 
 
-def publish(build: Path, published: Path, run: RunRecord, *, allow_shrink: bool = False) -> None:
-    """Verify, record the run, checkpoint, and atomically replace the published warehouse; then give up
-    the warehouse lock taken by `start_build`."""
+def publish(
+    build: Path,
+    published: Path,
+    run: RunRecord,
+    *,
+    allow_shrink: bool = False,
+    describe: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> None:
+    """Verify, record the run, describe it (the data dictionary's COMMENTs), checkpoint, and atomically
+    replace the published warehouse; then give up the warehouse lock taken by `start_build`."""
     owner_only()
     with duckdb.connect(str(build)) as con:
         verify_build(con)
         check_shrink(con, published, allow_shrink)
         record_run(con, published, run)
+        if describe is not None:
+            describe(con)
         con.execute("checkpoint")
     if _wal(build).exists():
         raise PublishError(f"{build.name} still has a write-ahead log after checkpoint; not published")

@@ -1,17 +1,20 @@
-"""`rlt refresh`: the refresh asset graph, materialized in-process, with skip-if-published."""
+"""`rlt refresh`: the `registry_refresh` job of the Definitions, run in-process, with skip-if-published."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 
-from orchestration.automation import is_published, run_config_for
+from orchestration.automation import REFRESH_JOB, is_published, run_config_for
 from orchestration.exports import identify_export
 from orchestration.failures import NOT_CHANGED, explain, os_error_messages
 from orchestration.ingest.pseudonym import PseudonymKeyError, pseudonym_key
+from orchestration.progress import STAGES
 from orchestration.publish import guarded_run
 from orchestration.resources import WarehouseResource
 from orchestration.settings import ClinicalSettings
@@ -40,13 +43,16 @@ def run_refresh(
     render_reports: bool = True,
     force: bool = False,
     instance: dg.DagsterInstance | None = None,
-    progress: bool = False,
+    progress: TextIO | None = None,
+    log_path: Path | None = None,
     allow_shrink: bool = False,
 ) -> RefreshResult:
     """Refresh the warehouse from one export; skip when it is already published (unless force).
 
-    `progress` prints one line per step message on stderr (the CLI); otherwise Dagster's console logger
-    logs at INFO."""
+    Runs the `registry_refresh` job of the project's Definitions in-process (the job the schedule and
+    the sensor run). `progress` (the CLI's stderr) shows the stages; `log_path` receives every event
+    and everything the run prints (dbt's log included). Without either, Dagster's console logger logs
+    at INFO (tests)."""
     try:
         pseudonym_key()  # an unusable key is refused before anything is read or built
     except PseudonymKeyError as exc:
@@ -62,24 +68,26 @@ def run_refresh(
     if not force and is_published(resource, ref, settings):
         return RefreshResult(ref.export_id, resource.published(), skipped=True)
 
-    from orchestration.definitions import REFRESH_ASSETS, resources
-    from orchestration.progress import progress_logger
+    from orchestration.definitions import build_defs
+    from orchestration.progress import output_into, showing_stages
 
     run_config = run_config_for(ref, settings, render_reports)
-    if progress:
-        run_config["loggers"] = {"progress": {}}
-    else:
-        run_config["loggers"] = {"console": {"config": {"log_level": "INFO"}}}
-    job = dg.Definitions(
-        assets=REFRESH_ASSETS,
-        resources={**resources(), "warehouse": resource},
-        loggers={"progress": progress_logger, "console": dg.colored_console_logger},
-        executor=dg.in_process_executor,
-    ).resolve_implicit_global_asset_job_def()
+    loggers: dict[str, object] = {}
+    if progress is not None:
+        loggers["progress"] = {}
+    if log_path is not None:
+        loggers["log_file"] = {"config": {"path": str(log_path)}}
+    run_config["loggers"] = loggers or {"console": {"config": {"log_level": "INFO"}}}
+    job = build_defs(resource).resolve_job_def(REFRESH_JOB)
+    stages = [s for s in STAGES if render_reports or s != "cohort_reports"]
     # --- publish helper: owner-only files, one writer per warehouse, a failed run leaves nothing behind
     published = resource.published()
     try:
-        with guarded_run(published, on_wait=_say if progress else None):
+        with guarded_run(published, on_wait=_say if progress else None), contextlib.ExitStack() as stack:
+            if progress is not None:
+                stack.enter_context(showing_stages(progress, stages))
+            if log_path is not None:
+                stack.enter_context(output_into(log_path))
             result = job.execute_in_process(
                 run_config=run_config,
                 instance=instance,
@@ -115,6 +123,11 @@ def _failure_message(result: dg.ExecuteInProcessResult, published: Path) -> str:
     )
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE" and event.step_failure_data is not None:
+            failure = event.step_failure_data.user_failure_data
+            if failure is not None and failure.description and not was_published:
+                # a deterministic failure (assets/retry.py): its description is the cause
+                text = failure.description
+                return text if "was not changed" in text else f"{text}\n{NOT_CHANGED}"
             error = event.step_failure_data.error
             chain: list[str] = []
             todo = [error]
@@ -130,11 +143,7 @@ def _failure_message(result: dg.ExecuteInProcessResult, published: Path) -> str:
                 cause = cause[len(error.cls_name) + 2 :]
             elif ": " in cause and "." in cause.split(": ", 1)[0] and " " not in cause.split(": ", 1)[0]:
                 cause = cause.split(": ", 1)[1]
-            step = {
-                "registry_raw": "loading the export",
-                "dbt_models": "dbt build",
-                "published_warehouse": "publishing",
-            }.get(event.step_key or "", f"step {event.step_key}")
+            step = STAGES.get(event.step_key or "", f"step {event.step_key}")
             if was_published:
                 return (
                     f"published {published}, but {step} failed afterwards: {cause.splitlines()[0]}\n"

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.publish import build_path
 from orchestration.settings import ClinicalSettings
@@ -41,24 +42,34 @@ class WarehouseResource(dg.ConfigurableResource):
         return build_path(self.published(), run_id)
 
 
-class RefreshConfig(dg.Config):
-    """What one refresh loads and with which clinical settings (clinical-rules.md defaults)."""
+class RefreshRun(dg.ConfigurableResource):
+    """What one run refreshes, given once per run at launch (Launchpad: `resources: refresh: config:`).
 
-    export_path: str
-    baseline_window_days: int = 60
-    ecog_baseline_window_days: int = 90
-    post_window_days: int = 84
-    post_grade_basis: str = "worst"
-    paired_post_value: str = "last"
-    psa_response_basis: str = "best"
-    psa_progression_rule: str = "pcwg3"
-    render_reports: bool = True
+    Every step reads this one resource, so the settings dbt computes with, the settings `audit.runs`
+    records and the labels the reports print cannot disagree.
+    """
 
-    def clinical_settings(self) -> ClinicalSettings:
-        values = {name: str(getattr(self, name)) for name in ClinicalSettings.__dataclass_fields__}
-        return ClinicalSettings().with_overrides(values)
+    export_path: str = Field(
+        default="",
+        description="Export folder or zip to load. Needed only when registry_raw runs (a full refresh); "
+        "statistics or reports of the published warehouse need none.",
+    )
+    settings: ClinicalSettings = Field(
+        default_factory=ClinicalSettings, description="Clinical settings (clinical-rules.md)."
+    )
+    render_reports: bool = Field(default=True, description="Render the cohort reports after publishing.")
 
 
-def refresh_config_dict(export_path: Path, settings: ClinicalSettings, render_reports: bool = True) -> dict:
-    """The RefreshConfig of a run, as plain values."""
-    return {"export_path": str(export_path), "render_reports": render_reports, **settings.as_dbt_vars()}
+REFRESH_RESOURCE = "refresh"
+
+
+def refresh_run_config(
+    export_path: Path | str | None, settings: ClinicalSettings, render_reports: bool = True
+) -> dict:
+    """Run config of one refresh: the `refresh` resource, given once."""
+    config = {
+        "export_path": str(export_path or ""),
+        "settings": settings.as_dbt_vars(),
+        "render_reports": render_reports,
+    }
+    return {"resources": {REFRESH_RESOURCE: {"config": config}}}

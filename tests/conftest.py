@@ -1,5 +1,5 @@
 """Session-wide fixtures: one small synthetic export, refreshed once, shared by every test that needs a
-published warehouse (dbt is built once per session)."""
+published warehouse (dbt is built once per test run, also under pytest-xdist: tests/fixtures/shared.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,18 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import ClinicalSettings
+from tests.fixtures.shared import once_per_run
 
 
 @pytest.fixture(scope="session")
 def small_export(tmp_path_factory) -> Path:
     from orchestration.synthetic import generate_export
+    from tests.dbt.table_checksums import GENERATED
 
-    return generate_export(tmp_path_factory.mktemp("export") / "small", patients=150, seed=11)
+    # the export tests/dbt/test_values_unchanged.py holds reference checksums for
+    return once_per_run(
+        tmp_path_factory, "small_export", lambda folder: generate_export(folder / "small", **GENERATED)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +27,13 @@ def refreshed(small_export, tmp_path_factory):
     """The whole asset graph materialized in-process on the small export (with reports)."""
     from orchestration.refresh import run_refresh
 
-    root = tmp_path_factory.mktemp("published")
-    return run_refresh(
-        small_export, root / "registry.duckdb", ClinicalSettings(), reports_dir=root / "reports", force=True
-    )
+    def make(root: Path):
+        return run_refresh(
+            small_export,
+            root / "registry.duckdb",
+            ClinicalSettings(),
+            reports_dir=root / "reports",
+            force=True,
+        )
+
+    return once_per_run(tmp_path_factory, "refreshed", make)

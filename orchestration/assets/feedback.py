@@ -2,13 +2,15 @@
 
 import dagster as dg
 
+from orchestration.catalog import table_description
+from orchestration.contract.tables import TABLES
 from orchestration.feedback import build_feedback_tables
 from orchestration.resources import WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
 FEEDBACK_KEYS = [dg.AssetKey(["audit", "dq_findings"]), dg.AssetKey(["audit", "changes"])]
 _UPSTREAM = [
-    dg.AssetKey(["quarantine", "rows"]),
+    *(dg.AssetKey(["quarantine", name]) for name in TABLES),
     dg.AssetKey(["intermediate", "int_dq_warnings_detected"]),
     *(
         dg.AssetKey(["marts", name])
@@ -18,7 +20,10 @@ _UPSTREAM = [
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, deps=_UPSTREAM, kinds={"duckdb"}) for key in FEEDBACK_KEYS],
+    specs=[
+        dg.AssetSpec(key, deps=_UPSTREAM, kinds={"duckdb"}, description=table_description(*key.path))
+        for key in FEEDBACK_KEYS
+    ],
     group_name="audit",
     pool=WRITER_POOL,
 )

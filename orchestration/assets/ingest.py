@@ -4,12 +4,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.contract.tables import TABLES
+from orchestration.assets.retry import deterministic, final
+from orchestration.catalog import INGEST_TABLES, table_description
 from orchestration.faults import checkpoint
 from orchestration.ingest import load_export
 from orchestration.publish import start_build
-from orchestration.redcap.inbox import imported, record_import
-from orchestration.resources import RefreshConfig, WarehouseResource
+from orchestration.redcap.inbox import create_import_table, imported, record_import
+from orchestration.resources import RefreshRun, WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
 registry_export = dg.AssetSpec(
@@ -19,50 +20,48 @@ registry_export = dg.AssetSpec(
     kinds={"csv", "parquet"},
 )
 
-RAW_KEYS = [dg.AssetKey(["raw", name]) for name in TABLES] + [dg.AssetKey(["raw", "export_manifest"])]
-AUDIT_KEYS = [dg.AssetKey(["audit", "export_loads"]), dg.AssetKey(["audit", "quarantine_summary"])]
-QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
+INGEST_KEYS = [dg.AssetKey([schema, name]) for schema, name in INGEST_TABLES]
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, deps=[registry_export], kinds={"duckdb"}) for key in RAW_KEYS]
-    + [dg.AssetSpec(key, deps=[registry_export], kinds={"duckdb"}) for key in AUDIT_KEYS]
-    + [
-        dg.AssetSpec(
-            QUARANTINE_KEY,
-            deps=[registry_export],
-            kinds={"duckdb"},
-            description="Rows set aside, one quarantine table per contract table, with reasons.",
-        )
+    specs=[
+        dg.AssetSpec(key, deps=[registry_export], kinds={"duckdb"}, description=table_description(*key.path))
+        for key in INGEST_KEYS
     ],
     group_name="ingest",
     pool=WRITER_POOL,
 )
-def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, warehouse: WarehouseResource):
+def registry_raw(context: dg.AssetExecutionContext, refresh: RefreshRun, warehouse: WarehouseResource):
     """Validate the export and load it into a new build database beside the published warehouse.
 
     Loaded rows go to raw.<table> with lineage; bad rows to quarantine.<table> with column and reason;
     per-file accounting to audit.export_loads. An export that fails as a whole raises with one message
     naming the file, and nothing is published.
     """
+    if not refresh.export_path:
+        raise final(
+            "registry_raw needs the export to load: set export_path in the `refresh` resource's config "
+            "(Launchpad: resources → refresh → config)"
+        )
     build = start_build(warehouse.published(), context.run.run_id)
     # a REDCap export is imported into a contract export first (orchestration/redcap)
     with (
-        imported(Path(config.export_path), warehouse.published()) as (export, redcap),
+        deterministic("loading the export"),
+        imported(Path(refresh.export_path), warehouse.published()) as (export, redcap),
         connect_build(build) as con,
     ):
         if redcap is not None:
             context.log.info(redcap.format(details=False))
         summary = load_export(export, con, progress=context.log.info)
+        create_import_table(con)
         if redcap is not None:
             record_import(con, redcap)
         checkpoint("ingest")
     context.log.info(summary.format())
     by_table = {counts.table: counts for counts in summary.files.values()}
-    total_loaded = sum(f.rows_loaded for f in summary.files.values())
-    total_quarantined = sum(f.rows_quarantined for f in summary.files.values())
-    for key in RAW_KEYS + AUDIT_KEYS + [QUARANTINE_KEY]:
-        counts = by_table.get(key.path[-1]) if key.path[0] == "raw" else None
+    for key in INGEST_KEYS:
+        schema, name = key.path
+        counts = by_table.get(name) if schema == "raw" else None
         metadata: dict[str, object] = {"export_id": summary.export_id}
         if counts is not None:
             metadata |= {
@@ -73,6 +72,6 @@ def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, wareh
                 "rows_duplicate": counts.rows_duplicate,
                 "rows_excluded_consent": counts.rows_excluded_consent,
             }
-        else:
-            metadata |= {"rows_loaded": total_loaded, "rows_quarantined": total_quarantined}
+        elif schema == "quarantine" and name in by_table:
+            metadata["rows"] = by_table[name].rows_quarantined
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)

@@ -55,16 +55,31 @@ def imported(export: Path, beside: Path) -> Iterator[tuple[Path, ImportSummary |
         yield out, summary
 
 
+AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("export_id", "varchar"),
+    ("source", "varchar"),
+    ("records", "integer"),
+    ("rows_per_table", "json"),
+    ("missing_codes", "json"),
+    ("not_started", "json"),
+    ("none_ticked", "json"),
+    ("fields_not_written", "json"),
+    ("issues", "json"),
+)
+
+
+def create_import_table(con: duckdb.DuckDBPyConnection) -> None:
+    """audit.redcap_imports, empty unless a REDCap export was imported (every build has the table)."""
+    con.execute("create schema if not exists audit")
+    columns = ", ".join(f"{name} {kind}" for name, kind in AUDIT_COLUMNS)
+    con.execute(f"create table if not exists {AUDIT_TABLE} ({columns})")
+
+
 def record_import(con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
     """One row in audit.redcap_imports: counts per table, missing codes per field, issues per field and
     reason. No record ids and no values (a value of a mapped field can be a birth date)."""
     record = summary.audit_record()
-    con.execute("create schema if not exists audit")
-    con.execute(
-        f"""create table if not exists {AUDIT_TABLE} (
-            export_id varchar, source varchar, records integer, rows_per_table json, missing_codes json,
-            not_started json, none_ticked json, fields_not_written json, issues json)"""
-    )
+    create_import_table(con)
     con.execute(
         f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

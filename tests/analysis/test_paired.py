@@ -102,7 +102,8 @@ def test_all_differences_zero_gives_no_tests():
 
 def test_constant_non_zero_difference_has_no_t_but_a_wilcoxon():
     # t would be infinite (R: "data are essentially constant"); Wilcoxon exact with ties of 3 equal
-    # differences: all three positive, the permutation p = 2 * 1/8 = 0.25 (hand-worked).
+    # differences (after - before = -0.5 each): all three negative, so of the 2^3 = 8 equally likely sign
+    # assignments only "all negative" is as extreme on this side: p = 2 * 1/8 = 0.25 (hand-worked).
     r = paired_comparison(np.array([9.1, 10.2, 11.3]), np.array([8.6, 9.7, 10.8]))
     assert r["t_statistic"] is None and r["p_shapiro_diff"] is None
     assert r["p_wilcoxon"] == pytest.approx(0.25)

@@ -7,24 +7,27 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import dbt_runner
 from orchestration.ingest import load_export
 from orchestration.settings import ClinicalSettings
-from orchestration.transform import run_dbt
 from tests.fixtures.handmade import write_handmade_export
+from tests.fixtures.shared import once_per_run
 
 
 @pytest.fixture(scope="session")
 def handmade_warehouse(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("handmade")
-    export_dir = write_handmade_export(root / "export")
-    database = root / "warehouse.duckdb"
-    con = duckdb.connect(str(database))
-    try:
-        load_export(export_dir, con)
-    finally:
-        con.close()
-    run_dbt(["build"], database, ClinicalSettings())
-    return database
+    def make(root: Path) -> Path:
+        export_dir = write_handmade_export(root / "export")
+        database = root / "warehouse.duckdb"
+        con = duckdb.connect(str(database))
+        try:
+            load_export(export_dir, con)
+        finally:
+            con.close()
+        dbt_runner.invoke(["build"], database, ClinicalSettings())
+        return database
+
+    return once_per_run(tmp_path_factory, "handmade_warehouse", make)
 
 
 @pytest.fixture(scope="session")

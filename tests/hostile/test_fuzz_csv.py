@@ -46,19 +46,45 @@ def records(data: bytes) -> int:
         return count_records(data)
 
 
+# Data rows of each untouched file, counted from the fixture text (3 patients, 3 cycles, 3 vital, 4 labs).
+UNTOUCHED_ROWS = {name: count_records(text.encode("utf-8")) for name, text in VALID.items()}
+
+
 def assert_one_outcome(target: str, data: bytes) -> None:
+    """Either an ExportError naming the file, or a load where every row has exactly one outcome, checked
+    against counts made here (the csv module's record count of the mangled file; the fixture's counts of the
+    untouched files) and against the rows actually stored, not against the summary's own identity alone."""
+    expected_rows = records(data)
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_export(Path(tmp) / "export", {target: data}, rows={target: records(data)})
+        path = write_export(Path(tmp) / "export", {target: data}, rows={target: expected_rows})
         con = duckdb.connect()
         try:
-            summary = load_export(path, con)
-        except ExportError as e:
-            assert target in str(e), f"the message must name the file: {e}"
-            return
+            try:
+                summary = load_export(path, con)
+            except ExportError as e:
+                assert target in str(e), f"the message must name the file: {e}"
+                return
+            assert set(summary.files) == set(VALID)
+            for name, counts in summary.files.items():
+                table = name.removesuffix(".csv")
+                raw = [n for (n,) in con.execute(f"select line_number from raw.{table}").fetchall()]
+                held = [n for (n,) in con.execute(f"select line_number from quarantine.{table}").fetchall()]
+                # what the summary counts is what is stored, and no line is stored twice
+                assert (len(raw), len(held)) == (counts.rows_loaded, counts.rows_quarantined), name
+                assert len(set(raw) | set(held)) == len(raw) + len(held), f"{name}: a line stored twice"
+                assert all(n >= 2 for n in raw + held), f"{name}: a data line numbered as the header"
+                # every row read is loaded, quarantined, a duplicate or excluded for consent
+                assert counts.rows_read == (expected_rows if name == target else UNTOUCHED_ROWS[name])
+                assert counts.balanced, f"{name}: {counts}"
+                reasons = con.execute(
+                    f"select count(*) from quarantine.{table} where coalesce(trim(reason), '') = ''"
+                ).fetchone()
+                assert reasons == (0,), f"{name}: a quarantined row without a reason"
+                if target == "lab_results.csv" and name != target:
+                    # mangled labs cannot touch the other files: every one of their rows loads
+                    assert counts.rows_loaded == UNTOUCHED_ROWS[name], f"{name}: {counts}"
         finally:
             con.close()
-        for name, counts in summary.files.items():
-            assert counts.balanced, f"{name}: {counts}"
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

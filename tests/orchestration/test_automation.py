@@ -26,7 +26,7 @@ def test_sensor_starts_one_run_per_new_export_even_if_seen_twice(small_export, t
     result = new_export_sensor(context)
     assert len(result.run_requests) == 1
     request = result.run_requests[0]
-    assert request.run_config["ops"]["registry_raw"]["config"]["psa_progression_rule"] == "pcwg3"
+    assert request.run_config["resources"]["refresh"]["config"]["settings"]["psa_progression_rule"] == "pcwg3"
     # the next tick, with the cursor of the first, starts nothing
     again = new_export_sensor(
         dg.build_sensor_context(cursor=result.cursor, resources={"warehouse": warehouse})
@@ -54,7 +54,7 @@ def test_schedule_requests_the_newest_export(small_export, tmp_path):
     assert schedule.cron_schedule == "30 1 * * *"
     outcome = schedule(dg.build_schedule_context(resources={"warehouse": _resource(tmp_path)}))
     assert isinstance(outcome, dg.RunRequest)
-    assert outcome.run_config["ops"]["dbt_models"]["config"]["export_path"].endswith("export")
+    assert outcome.run_config["resources"]["refresh"]["config"]["export_path"].endswith("export")
 
 
 def test_empty_inbox_skips(tmp_path):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 
 
-def _rlt(*args: str) -> subprocess.CompletedProcess[str]:
+def _rlt(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -67,3 +68,63 @@ def test_report_on_demand_lands_beside_the_nightly_ones(refreshed, tmp_path):
     assert "Cohort report" in page.read_text(encoding="utf-8")
     # the latest-reports index still lists every cohort, not just the one rendered on demand
     assert (reports / "index.html").read_bytes() == index_before
+
+
+def test_sql_piped_prints_no_ansi_codes(refreshed):
+    done = _rlt("sql", "--warehouse", str(refreshed.published), "-c", "describe marts.dim_patient")
+    assert done.returncode == 0, done.stderr
+    assert "patient_id" in done.stdout
+    assert "\x1b[" not in done.stdout + done.stderr
+
+
+def test_refresh_not_on_a_terminal_is_short_plain_and_logs_everything(small_export, tmp_path):
+    warehouse = tmp_path / "w" / "registry.duckdb"
+    # a whole refresh in a fresh process: generous on a loaded CI machine
+    done = _rlt("refresh", str(small_export), "--warehouse", str(warehouse), "--no-reports", timeout=1200)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    lines = output.splitlines()
+    assert len(lines) <= 40, output
+    assert "\x1b[" not in output
+    # one line per stage, in order, then the summary
+    stages = [line for line in lines if line.startswith("[")]
+    assert stages == [
+        "[1/4] loading the export",
+        "[2/4] dbt build (models, seeds, data tests)",
+        "[3/4] statistics",
+        "[4/4] publishing",
+    ]
+    assert any(line.startswith("patients.csv") for line in lines)
+    assert any(line.startswith("cohorts: ") and "ecog_3 (n=" in line for line in lines)
+    assert f"warehouse: {warehouse}" in output
+    log_line = next(line for line in lines if line.startswith("log:"))
+    log = Path(log_line.split(":", 1)[1].strip())
+    assert log.parent == warehouse.parent / "logs"
+    text = log.read_text(encoding="utf-8")
+    assert "\x1b[" not in text
+    assert "stg_registry__patients" in text, "dbt's node-by-node log is in the file"
+    assert "STEP_SUCCESS" in text or "step_success" in text.lower()
+
+
+def test_refresh_failure_is_one_message_and_exit_2(small_export, tmp_path):
+    import shutil
+
+    bad = tmp_path / "tampered"
+    shutil.copytree(small_export, bad)
+    with open(bad / "vital_status.csv", "a", encoding="utf-8") as f:
+        f.write("P999999,2024-01-01,\n")
+    done = _rlt("refresh", str(bad), "--warehouse", str(tmp_path / "w.duckdb"), "--no-reports")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "\x1b[" not in done.stderr
+    message = [line for line in done.stderr.splitlines() if line.startswith("rlt refresh:")]
+    assert len(message) == 1 and "vital_status" in message[0]
+    assert "Full log:" in done.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_dagster_commands_get_a_persistent_home_beside_the_warehouse(tmp_path):
+    warehouse = tmp_path / "w" / "registry.duckdb"
+    done = _rlt("dagster", "--warehouse", str(warehouse), "sensor", "list", timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "new_export_sensor" in done.stdout
+    assert (warehouse.parent / "dagster_home" / "dagster.yaml").is_file()

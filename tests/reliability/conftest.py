@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import ClinicalSettings
+from tests.fixtures.shared import once_per_run
 
 PATIENTS = 80
-# baseline, crash target, and three successive exports for the concurrent readers (seed 42 is avoided:
-# generate_export(patients=80, seed=42) currently fails in synthetic.clinical.metastases)
+# baseline, crash target, and three successive exports for the concurrent readers; distinct seeds, so that
+# every export differs from the others
 SEEDS = {"baseline": 41, "next": 43, "third": 44, "fourth": 45, "fifth": 46}
 
 
@@ -19,8 +20,12 @@ SEEDS = {"baseline": 41, "next": 43, "third": 44, "fourth": 45, "fifth": 46}
 def reliability_exports(tmp_path_factory) -> dict[str, Path]:
     from orchestration.synthetic import generate_export
 
-    root = tmp_path_factory.mktemp("reliability-exports")
-    return {name: generate_export(root / name, patients=PATIENTS, seed=seed) for name, seed in SEEDS.items()}
+    def make(root: Path) -> dict[str, Path]:
+        return {
+            name: generate_export(root / name, patients=PATIENTS, seed=seed) for name, seed in SEEDS.items()
+        }
+
+    return once_per_run(tmp_path_factory, "reliability_exports", make)
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +33,12 @@ def baseline_warehouse(reliability_exports, tmp_path_factory) -> Path:
     """The baseline export published once (no reports); tests copy it, never change it."""
     from orchestration.refresh import run_refresh
 
-    published = tmp_path_factory.mktemp("reliability-baseline") / "registry.duckdb"
-    run_refresh(
-        reliability_exports["baseline"], published, ClinicalSettings(), render_reports=False, force=True
-    )
-    published.chmod(0o400)  # a test that writes to it fails loudly
-    return published
+    def make(root: Path) -> Path:
+        published = root / "registry.duckdb"
+        run_refresh(
+            reliability_exports["baseline"], published, ClinicalSettings(), render_reports=False, force=True
+        )
+        published.chmod(0o400)  # a test that writes to it fails loudly
+        return published
+
+    return once_per_run(tmp_path_factory, "reliability_baseline", make)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.reporting.render import _write_private
+from orchestration.reporting.files import write_private
 from tests.reporting.fake_warehouse import SCRIPT
 from tests.reporting.test_cohort_report import text
 
@@ -59,5 +59,5 @@ def test_reports_group_readable_only_when_asked(
     else:
         monkeypatch.setenv("RLT_REPORTS_GROUP_READABLE", env)
     target = tmp_path / "page.html"
-    _write_private(target, b"<p>x</p>")
+    write_private(target, b"<p>x</p>")
     assert stat.S_IMODE(target.stat().st_mode) == mode

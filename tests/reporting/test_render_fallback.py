@@ -10,15 +10,9 @@ from pathlib import Path
 import pypandoc
 import pytest
 
-from orchestration.reporting.render import (
-    KernelSession,
-    ReportRenderError,
-    _file_names,
-    _param_source,
-    _write_private,
-    markdown_escape,
-    safe_file_stem,
-)
+from orchestration.reporting.errors import ReportRenderError
+from orchestration.reporting.fallback import KernelSession, _param_source, markdown_escape
+from orchestration.reporting.files import file_names, safe_file_stem, write_private
 
 TINY = """---
 title: "Tiny <doc>"
@@ -129,7 +123,7 @@ def test_file_names_are_sanitised_and_distinct() -> None:
     assert safe_file_stem("../../etc/passwd") == "etc_passwd"
     assert safe_file_stem("<b>") == "b"
     assert safe_file_stem("...") == "cohort"
-    names = _file_names(["a b", "a/b", "index", "ecog_3"])
+    names = file_names(["a b", "a/b", "index", "ecog_3"])
     assert names == {"a b": "a_b.html", "a/b": "a_b_2.html", "index": "index_2.html", "ecog_3": "ecog_3.html"}
 
 
@@ -143,7 +137,7 @@ def test_write_private_replaces_atomically(tmp_path: Path) -> None:
     target = tmp_path / "r.html"
     target.write_text("old")
     target.chmod(0o644)
-    _write_private(target, b"new")
+    write_private(target, b"new")
     assert target.read_bytes() == b"new"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.reporting.render import KernelSession, ReportRenderError, render_report
+from orchestration.reporting.errors import ReportRenderError
+from orchestration.reporting.fallback import KernelSession
+from orchestration.reporting.render import render_report
 
 FAKE_QUARTO = """#!/bin/sh
 # stand-in for `quarto render <qmd> --to html --output <name> -P k:v ...`: writes its arguments as the page
