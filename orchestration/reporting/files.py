@@ -1,15 +1,11 @@
-"""Writing report files: owner-only and atomic, safe file names, the index page."""
+"""Writing report files: owner-only and atomic, safe file names (the index pages: index_page.py)."""
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-
-from orchestration.reporting.style import REPORT_CSS
 
 
 def write_private(path: Path, content: bytes) -> None:
@@ -47,26 +43,3 @@ def file_names(names: list[str]) -> dict[str, str]:
         used.add(candidate.lower())
         out[name] = f"{candidate}.html"
     return out
-
-
-def index_html(
-    names: list[str],
-    targets: dict[str, str],
-    descriptions: Mapping[str, tuple[str | None, int | None]],
-    extra: str = "",
-) -> str:
-    rows = []
-    for name in names:
-        description, n = descriptions.get(name, (None, None))
-        rows.append(
-            f'<tr><td><a href="{html.escape(targets[name], quote=True)}">{html.escape(name)}</a></td>'
-            f"<td>{html.escape(description or '–')}</td><td>{'–' if n is None else int(n)}</td></tr>"
-        )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Cohort reports</title><style>{REPORT_CSS}</style></head><body>"
-        "<h1>Cohort reports</h1>"
-        '<table class="report-table"><thead><tr><th>Cohort</th><th>Description</th><th>Patients, n</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{extra}</body></html>\n"
-    )
