@@ -32,6 +32,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from orchestration.synthetic import generate_export
 
     started = time.perf_counter()
+    if args.format == "redcap":  # the same registry as a REDCap project export (orchestration/redcap)
+        from orchestration.synthetic.redcap import generate_redcap_export
+
+        if args.bad_rows_rate:
+            _say("rlt generate: --bad-rows-rate is not available with --format redcap")
+            return 2
+        out = generate_redcap_export(Path(args.out), patients=args.patients, seed=args.seed)
+        _say(f"generated {args.patients} patients as a REDCap export into {out}")
+        return 0
     out = generate_export(
         Path(args.out), patients=args.patients, seed=args.seed, bad_rows_rate=args.bad_rows_rate
     )
@@ -127,6 +136,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_redcap(args: argparse.Namespace) -> int:
+    from orchestration.redcap import RedcapError, import_redcap
+
+    try:
+        summary = import_redcap(
+            Path(args.redcap_export),
+            Path(args.out),
+            mapping=Path(args.mapping) if args.mapping else None,
+            export_id=args.export_id,
+            data_cutoff=args.data_cutoff,
+            exported_at=args.exported_at,
+        )
+    except RedcapError as exc:
+        _say(f"rlt import-redcap: {exc}")
+        return 2
+    print(summary.format(), flush=True)
+    _say(f"wrote the export {summary.export_id} into {args.out}")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     warehouse = _warehouse_arg(args.warehouse)
     if not warehouse.exists():
@@ -152,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--patients", type=int, default=1000)
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--bad-rows-rate", type=float, default=0.0)
+    gen.add_argument(
+        "--format", choices=("contract", "redcap"), default="contract", help="redcap: a REDCap project export"
+    )
     gen.set_defaults(func=cmd_generate)
 
     ref = sub.add_parser("refresh", help="load an export, build the warehouse, publish, render reports")
@@ -176,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--warehouse")
     demo.add_argument("--reports-dir")
     demo.set_defaults(func=cmd_demo)
+
+    rc = sub.add_parser("import-redcap", help="turn a REDCap project export into a registry export")
+    rc.add_argument("redcap_export", help="folder or .zip with records.csv and data_dictionary.csv")
+    rc.add_argument("out", help="folder to write the export into")
+    rc.add_argument("--mapping", help="mapping YAML (default: the reference project's, see docs/redcap.md)")
+    rc.add_argument("--export-id", help="default: the folder's name")
+    rc.add_argument("--data-cutoff", help="YYYY-MM-DD (default: the export date)")
+    rc.add_argument("--exported-at", help="ISO timestamp (default: the newest file's time)")
+    rc.set_defaults(func=cmd_import_redcap)
 
     rep = sub.add_parser("report", help="render one cohort report from the published warehouse")
     rep.add_argument("--cohort", required=True)

@@ -37,10 +37,13 @@ def _manifest_bytes(path: Path) -> bytes | None:
 
 
 def identify_export(path: Path) -> ExportRef | None:
-    """ExportRef for a folder or zip holding a readable manifest, else None."""
+    """ExportRef for a folder or zip holding a readable manifest (or a REDCap export), else None."""
     raw = _manifest_bytes(path)
     if raw is None:
-        return None
+        from orchestration.redcap.inbox import redcap_identity  # imported on the way in (registry_raw)
+
+        identity = redcap_identity(path)
+        return None if identity is None else ExportRef(path, *identity)
     try:
         manifest = json.loads(raw.decode("utf-8-sig"))
         export_id = str(manifest["export_id"])

@@ -5,6 +5,6 @@ median and log-log CI), paired (before/after lab tests), logrank (cohort compari
 table1 (the paper's Table 1).
 """
 
-from .build import ANALYSIS_TABLES, build_analysis_tables
+from .build import ANALYSIS_TABLES, MARTS_READ, SEEDS_READ, build_analysis_tables
 
-__all__ = ["ANALYSIS_TABLES", "build_analysis_tables"]
+__all__ = ["ANALYSIS_TABLES", "MARTS_READ", "SEEDS_READ", "build_analysis_tables"]

@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .cox import hazard_ratio
 from .km import (
     CI_METHOD,
     DAYS_PER_MONTH,
@@ -15,11 +16,25 @@ from .km import (
     median_survival,
     risk_table,
 )
-from .logrank import disjoint_cohort_pairs, logrank
+from .logrank import logrank
 from .paired import PAIRED_COLUMNS, paired_comparison
-from .table1 import PATIENT_COLUMNS, TABLE1_COLUMNS, table1_rows
+from .table1 import PATIENT_COLUMNS, TABLE1_COLUMNS, table1_comparison_rows, table1_rows
 
 ENDPOINTS = ("pfs", "os")
+RESPONSE_CATEGORIES = ("PR", "SD", "PD", "not_evaluable")
+# The marts (and the seed of cohort pairs) the statistics read: the analysis tables' upstream lineage.
+MARTS_READ = (
+    "dim_patient",
+    "fct_survival",
+    "fct_pfs_by_rule",
+    "fct_psa_response",
+    "fct_psa_response_by_basis",
+    "fct_toxicity",
+    "fct_rlt_cycle",
+    "cohorts",
+    "cohort_membership",
+)
+SEEDS_READ = ("cohort_comparisons",)
 LAB_ANALYTES = ("hemoglobin", "wbc", "platelets", "egfr")
 RISK_TABLE_STEP_MONTHS = 3.0
 
@@ -57,6 +72,21 @@ ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
         ("median_ci_lower", _DBL),
         ("median_ci_upper", _DBL),
         ("ci_method", _TXT),
+        ("events_psa_progression", _INT),
+        ("events_death", _INT),
+    ],
+    "km_summary_by_definition": [
+        ("cohort", _TXT),
+        ("endpoint", _TXT),
+        ("psa_progression_rule", _TXT),
+        ("n", _INT),
+        ("events", _INT),
+        ("events_psa_progression", _INT),
+        ("events_death", _INT),
+        ("median_months", _DBL),
+        ("median_ci_lower", _DBL),
+        ("median_ci_upper", _DBL),
+        ("is_selected", "BOOLEAN"),
     ],
     "lab_before_after": [("cohort", _TXT), ("analyte", _TXT), ("n_pairs", _INT)]
     + [(c, _DBL) for c in PAIRED_COLUMNS if c != "n_pairs"],
@@ -66,6 +96,11 @@ ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
         ("endpoint", _TXT),
         ("logrank_statistic", _DBL),
         ("p_logrank", _DBL),
+        ("hazard_ratio", _DBL),
+        ("hr_ci_lower", _DBL),
+        ("hr_ci_upper", _DBL),
+        ("p_wald", _DBL),
+        ("hr_note", _TXT),
     ],
     "psa_response_summary": [
         ("cohort", _TXT),
@@ -84,6 +119,19 @@ ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
         ("min_change_pct", _DBL),
         ("max_change_pct", _DBL),
     ],
+    "psa_response_by_basis": [
+        ("cohort", _TXT),
+        ("response_basis", _TXT),
+        ("n", _INT),
+        ("n_evaluable", _INT),
+        ("n_pr", _INT),
+        ("n_sd", _INT),
+        ("n_pd", _INT),
+        ("n_not_evaluable", _INT),
+        ("n_psa50", _INT),
+        ("n_psa90", _INT),
+        ("is_selected", "BOOLEAN"),
+    ],
     "table1": [
         ("cohort", _TXT),
         ("row_order", _INT),
@@ -95,6 +143,17 @@ ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
         ("percent", _DBL),
         ("n", _INT),
     ],
+    "table1_comparison": [
+        ("cohort_a", _TXT),
+        ("cohort_b", _TXT),
+        ("row_order", _INT),
+        ("section", _TXT),
+        ("characteristic", _TXT),
+        ("statistic_a", _TXT),
+        ("statistic_b", _TXT),
+        ("test", _TXT),
+        ("p_value", _DBL),
+    ],
 }
 
 
@@ -105,12 +164,18 @@ def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """
     cohorts = [r[0] for r in con.sql("select cohort from marts.cohorts order by cohort").fetchall()]
     survival = _survival(con)
+    members = _members(con)
+    pairs = _comparisons(con)
+    patients, cycles = _patients(con), _cycles(con)
     frames = {
         **survival_tables(cohorts, survival),
-        "cohort_comparison": cohort_comparison(cohorts, survival, _members(con)),
+        "km_summary_by_definition": km_summary_by_definition(cohorts, _pfs_by_rule(con)),
+        "cohort_comparison": cohort_comparison(pairs, survival, members),
         "lab_before_after": lab_before_after(cohorts, _lab_pairs(con)),
-        "table1": table1(cohorts, _patients(con), _cycles(con)),
+        "table1": table1(cohorts, patients, cycles),
+        "table1_comparison": table1_comparison(pairs, patients, cycles),
         "psa_response_summary": psa_response_summary(cohorts, _psa_responses(con)),
+        "psa_response_by_basis": psa_response_by_basis(cohorts, _psa_responses_by_basis(con)),
     }
     counts: dict[str, int] = {}
     con.execute("begin transaction")
@@ -128,8 +193,8 @@ def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def survival_tables(cohorts: list[str], survival: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """km_curve, km_risk_table and km_summary for every cohort × endpoint.
 
-    `survival`: cohort, endpoint, time_months, event. An empty cohort gets a km_summary row (n = 0)
-    and no curve or risk-table rows.
+    `survival`: cohort, endpoint, time_months, event, event_type. An empty cohort gets a km_summary
+    row (n = 0) and no curve or risk-table rows. Events are also counted by type (PSA progression, death).
     """
     groups = {key: g for key, g in survival.groupby(["cohort", "endpoint"], sort=False)}
     curves, risks, summaries = [], [], []
@@ -140,21 +205,9 @@ def survival_tables(cohorts: list[str], survival: pd.DataFrame) -> dict[str, pd.
             events = g["event"].to_numpy(dtype=bool) if g is not None else np.empty(0, dtype=bool)
             curve = kaplan_meier(durations, events)
             risk = risk_table(durations, events, RISK_TABLE_STEP_MONTHS)
-            median = median_survival(curve)
             for frame, out in ((curve, curves), (risk, risks)):
                 out.append(frame.assign(cohort=cohort, endpoint=endpoint))
-            summaries.append(
-                {
-                    "cohort": cohort,
-                    "endpoint": endpoint,
-                    "n": int(durations.size),
-                    "events": int(events.sum()),
-                    "median_months": median.median,
-                    "median_ci_lower": median.ci_lower,
-                    "median_ci_upper": median.ci_upper,
-                    "ci_method": CI_METHOD,
-                }
-            )
+            summaries.append({"cohort": cohort, "endpoint": endpoint, **_km_summary(g, curve)})
     return {
         "km_curve": _concat(curves, ["cohort", "endpoint", *KM_CURVE_COLUMNS]),
         "km_risk_table": _concat(risks, ["cohort", "endpoint", *RISK_TABLE_COLUMNS]),
@@ -162,35 +215,108 @@ def survival_tables(cohorts: list[str], survival: pd.DataFrame) -> dict[str, pd.
     }
 
 
-def cohort_comparison(
-    cohorts: list[str], survival: pd.DataFrame, members: dict[str, set[object]]
-) -> pd.DataFrame:
-    """Log-rank of each endpoint between every pair of disjoint non-empty cohorts (a < b)."""
-    groups = {key: g for key, g in survival.groupby(["cohort", "endpoint"], sort=False)}
-    known = {c: members.get(c, set()) for c in cohorts}
+def _km_summary(g: pd.DataFrame | None, curve: pd.DataFrame) -> dict[str, object]:
+    """n, events (also by type), median and its CI of one group of survival rows (None: no patient)."""
+    median = median_survival(curve)
+    types = g.loc[g["event"].astype(bool), "event_type"] if g is not None else pd.Series(dtype=object)
+    return {
+        "n": 0 if g is None else len(g),
+        "events": int(types.size),
+        "events_psa_progression": int((types == "psa_progression").sum()),
+        "events_death": int((types == "death").sum()),
+        "median_months": median.median,
+        "median_ci_lower": median.ci_lower,
+        "median_ci_upper": median.ci_upper,
+        "ci_method": CI_METHOD,
+    }
+
+
+def km_summary_by_definition(cohorts: list[str], pfs: pd.DataFrame) -> pd.DataFrame:
+    """PFS per cohort under every PSA progression rule (fct_pfs_by_rule), events split by type.
+
+    `pfs`: cohort, psa_progression_rule, is_selected, time_months, event, event_type.
+    """
+    columns = [c for c, _ in ANALYSIS_TABLES["km_summary_by_definition"]]
+    rules = pfs[["psa_progression_rule", "is_selected"]].drop_duplicates().sort_values("psa_progression_rule")
+    groups = {key: g for key, g in pfs.groupby(["cohort", "psa_progression_rule"], sort=False)}
     rows = []
-    for a, b in disjoint_cohort_pairs(known):
+    for cohort in cohorts:
+        for rule, selected in rules.itertuples(index=False):
+            g = groups.get((cohort, rule))
+            durations = g["time_months"].to_numpy(dtype=float) if g is not None else np.empty(0)
+            events = g["event"].to_numpy(dtype=bool) if g is not None else np.empty(0, dtype=bool)
+            summary = _km_summary(g, kaplan_meier(durations, events))
+            rows.append(
+                {"cohort": cohort, "endpoint": "pfs", "psa_progression_rule": rule,
+                 "is_selected": bool(selected), **summary}
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def cohort_comparison(
+    pairs: list[tuple[str, str]], survival: pd.DataFrame, members: dict[str, set[object]]
+) -> pd.DataFrame:
+    """Per pair of the seed cohort_comparisons and endpoint: log-rank, and the Cox hazard ratio of
+    cohort_a relative to cohort_b (Efron, Wald CI and p). Pairs that share patients get no statistics
+    and a note (the tests assume independent groups)."""
+    groups = {key: g for key, g in survival.groupby(["cohort", "endpoint"], sort=False)}
+    empty = survival.iloc[0:0]
+    rows = []
+    for a, b in pairs:
+        overlap = bool(members.get(a, set()) & members.get(b, set()))
         for endpoint in ENDPOINTS:
-            ga, gb = groups.get((a, endpoint)), groups.get((b, endpoint))
-            if ga is None or gb is None:
-                stat, p = None, None
+            ga, gb = groups.get((a, endpoint), empty), groups.get((b, endpoint), empty)
+            arrays = (
+                ga["time_months"].to_numpy(float),
+                ga["event"].to_numpy(bool),
+                gb["time_months"].to_numpy(float),
+                gb["event"].to_numpy(bool),
+            )
+            row: dict[str, object] = {"cohort_a": a, "cohort_b": b, "endpoint": endpoint}
+            if overlap:
+                row.update(logrank_statistic=None, p_logrank=None, hazard_ratio=None, hr_ci_lower=None,
+                           hr_ci_upper=None, p_wald=None, hr_note="the cohorts share patients")
             else:
-                stat, p = logrank(
-                    ga["time_months"].to_numpy(float),
-                    ga["event"].to_numpy(bool),
-                    gb["time_months"].to_numpy(float),
-                    gb["event"].to_numpy(bool),
-                )
+                stat, p = logrank(*arrays)
+                hr = hazard_ratio(*arrays)
+                row.update(logrank_statistic=stat, p_logrank=p, hazard_ratio=hr.hazard_ratio,
+                           hr_ci_lower=hr.ci_lower, hr_ci_upper=hr.ci_upper, p_wald=hr.p_wald,
+                           hr_note=hr.note)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["cohort_comparison"]])
+
+
+def psa_response_by_basis(cohorts: list[str], responses: pd.DataFrame) -> pd.DataFrame:
+    """Response counts per cohort on every basis (fct_psa_response_by_basis); n_evaluable = PR + SD + PD.
+
+    `responses`: cohort, response_basis, is_selected, response_category, psa50, psa90.
+    """
+    columns = [c for c, _ in ANALYSIS_TABLES["psa_response_by_basis"]]
+    bases = responses[["response_basis", "is_selected"]].drop_duplicates().sort_values("response_basis")
+    groups = {key: g for key, g in responses.groupby(["cohort", "response_basis"], sort=False)}
+    empty = responses.iloc[0:0]
+    rows = []
+    for cohort in cohorts:
+        for basis, selected in bases.itertuples(index=False):
+            g = groups.get((cohort, basis), empty)
+            categories = g["response_category"].value_counts()
+            counts = {c: int(categories.get(c, 0)) for c in RESPONSE_CATEGORIES}
             rows.append(
                 {
-                    "cohort_a": a,
-                    "cohort_b": b,
-                    "endpoint": endpoint,
-                    "logrank_statistic": stat,
-                    "p_logrank": p,
+                    "cohort": cohort,
+                    "response_basis": basis,
+                    "n": len(g),
+                    "n_evaluable": counts["PR"] + counts["SD"] + counts["PD"],
+                    "n_pr": counts["PR"],
+                    "n_sd": counts["SD"],
+                    "n_pd": counts["PD"],
+                    "n_not_evaluable": counts["not_evaluable"],
+                    "n_psa50": int(g["psa50"].fillna(False).astype(bool).sum()),
+                    "n_psa90": int(g["psa90"].fillna(False).astype(bool).sum()),
+                    "is_selected": bool(selected),
                 }
             )
-    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["cohort_comparison"]])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def psa_response_summary(cohorts: list[str], responses: pd.DataFrame) -> pd.DataFrame:
@@ -257,6 +383,24 @@ def table1(cohorts: list[str], patients: pd.DataFrame, cycles: pd.DataFrame) -> 
     return _concat(frames, ["cohort", *TABLE1_COLUMNS])
 
 
+def table1_comparison(
+    pairs: list[tuple[str, str]], patients: pd.DataFrame, cycles: pd.DataFrame
+) -> pd.DataFrame:
+    """Table 1 of both cohorts of every pair side by side with a test per characteristic (table1.py)."""
+    by_cohort = {c: g for c, g in patients.groupby("cohort", sort=False)}
+    activity = {c: g["activity_gbq"] for c, g in cycles.groupby("cohort", sort=False)}
+    empty_patients = patients.iloc[0:0]
+    no_cycles = pd.Series(dtype=float)
+    frames = [
+        table1_comparison_rows(
+            by_cohort.get(a, empty_patients), activity.get(a, no_cycles),
+            by_cohort.get(b, empty_patients), activity.get(b, no_cycles),
+        ).assign(cohort_a=a, cohort_b=b)
+        for a, b in pairs
+    ]
+    return _concat(frames, [c for c, _ in ANALYSIS_TABLES["table1_comparison"]])
+
+
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -268,12 +412,41 @@ def _survival(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     # Negative or missing times cannot enter a KM fit; the marts' tests are where they get caught.
     return con.execute(
         """
-        select m.cohort, s.endpoint, s.time_days / ? as time_months, s.event
+        select m.cohort, s.endpoint, s.time_days / ? as time_months, s.event, s.event_type
         from marts.cohort_membership m join marts.fct_survival s using (patient_id)
         where s.time_days >= 0 and s.event is not null
         order by m.cohort, s.endpoint, s.patient_id
         """,
         [DAYS_PER_MONTH],
+    ).df()
+
+
+def _pfs_by_rule(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """
+        select m.cohort, s.psa_progression_rule, s.is_selected, s.time_days / ? as time_months, s.event,
+               s.event_type
+        from marts.cohort_membership m join marts.fct_pfs_by_rule s using (patient_id)
+        where s.time_days >= 0 and s.event is not null
+        order by m.cohort, s.psa_progression_rule, s.patient_id
+        """,
+        [DAYS_PER_MONTH],
+    ).df()
+
+
+def _comparisons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The cohort pairs of the seed cohort_comparisons (cohort_a compared with cohort_b)."""
+    rows = con.sql("select cohort_a, cohort_b from seeds.cohort_comparisons order by all").fetchall()
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def _psa_responses_by_basis(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.sql(
+        """
+        select m.cohort, r.response_basis, r.is_selected, r.response_category, r.psa50, r.psa90
+        from marts.cohort_membership m join marts.fct_psa_response_by_basis r using (patient_id)
+        order by m.cohort, r.response_basis, r.patient_id
+        """
     ).df()
 
 

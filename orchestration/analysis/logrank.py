@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from itertools import combinations
 
 import numpy as np
 from lifelines.statistics import logrank_test
@@ -20,8 +19,3 @@ def logrank(
     stat, p = float(result.test_statistic), float(result.p_value)
     return (stat if math.isfinite(stat) else None), (p if math.isfinite(p) else None)
 
-
-def disjoint_cohort_pairs(members: dict[str, set[object]]) -> list[tuple[str, str]]:
-    """Every pair (a, b), a < b alphabetically, of non-empty cohorts that share no patient."""
-    names = sorted(name for name, ids in members.items() if ids)
-    return [(a, b) for a, b in combinations(names, 2) if members[a].isdisjoint(members[b])]

@@ -8,6 +8,7 @@ from orchestration.contract.tables import TABLES
 from orchestration.faults import checkpoint
 from orchestration.ingest import load_export
 from orchestration.publish import start_build
+from orchestration.redcap.inbox import imported, record_import
 from orchestration.resources import RefreshConfig, WarehouseResource
 from orchestration.writer import WRITER_POOL, connect_build
 
@@ -45,8 +46,16 @@ def registry_raw(context: dg.AssetExecutionContext, config: RefreshConfig, wareh
     naming the file, and nothing is published.
     """
     build = start_build(warehouse.published(), context.run.run_id)
-    with connect_build(build) as con:
-        summary = load_export(Path(config.export_path), con, progress=context.log.info)
+    # a REDCap export is imported into a contract export first (orchestration/redcap)
+    with (
+        imported(Path(config.export_path), warehouse.published()) as (export, redcap),
+        connect_build(build) as con,
+    ):
+        if redcap is not None:
+            context.log.info(redcap.format(details=False))
+        summary = load_export(export, con, progress=context.log.info)
+        if redcap is not None:
+            record_import(con, redcap)
         checkpoint("ingest")
     context.log.info(summary.format())
     by_table = {counts.table: counts for counts in summary.files.values()}

@@ -72,7 +72,9 @@ PATIENTS = [
     ("P6", 66, 120.0, 15.0, None, 2, 2, 1, 14.0, set(), set()),
 ]
 CYCLES = {"P1": [7.0, 7.0], "P2": [6.0], "P3": [7.5] * 5, "P4": [7.0] * 4, "P5": [7.0] * 3, "P6": [7.0] * 2}
-# patient, endpoint, days, event
+# PFS events that are PSA progressions (the other events are deaths)
+PFS_PROGRESSIONS = {"P1", "P3", "P4"}
+# patient, endpoint, days, event (PFS: under pcwg3, the selected rule)
 SURVIVAL = [
     ("P1", "os", 61, True),
     ("P2", "os", 122, True),
@@ -106,6 +108,32 @@ PSA_RESPONSES = [
     ("P5", "SD", False, False, -20.0),
     ("P6", "not_evaluable", None, None, None),
 ]
+# PFS under rise25 (not selected): patient, days, event_type
+PFS_RISE25 = [
+    ("P1", 20, "psa_progression"),
+    ("P2", 45, "psa_progression"),
+    ("P3", 91, "psa_progression"),
+    ("P4", 60, "psa_progression"),
+    ("P5", 150, "psa_progression"),
+    ("P6", 300, "death"),
+]
+# response on the last and week12 bases: patient, basis, category, psa50, psa90, change
+PSA_RESPONSES_OTHER_BASES = [
+    ("P1", "last", "SD", False, False, -40.0),
+    ("P2", "last", "PD", False, False, 60.0),
+    ("P3", "last", "PD", False, False, 30.0),
+    ("P4", "last", "PR", True, True, -92.0),
+    ("P5", "last", "PR", True, False, -55.0),
+    ("P6", "last", "not_evaluable", None, None, None),
+    ("P1", "week12", "PR", True, False, -55.0),
+    ("P2", "week12", "not_evaluable", None, None, None),
+    ("P3", "week12", "SD", False, False, 5.0),
+    ("P4", "week12", "PR", True, False, -80.0),
+    ("P5", "week12", "SD", False, False, -20.0),
+    ("P6", "week12", "not_evaluable", None, None, None),
+]
+# seed cohort_comparisons: the disjoint pair, a pair that shares patients, a pair with an empty cohort
+COMPARISONS = [("ecog_3", "ecog_0_2"), ("all", "ecog_3"), ("ecog_3", "empty")]
 COHORTS = {
     "all": ["P1", "P2", "P3", "P4", "P5", "P6"],
     "ecog_3": ["P1", "P2", "P3"],
@@ -146,10 +174,26 @@ def tiny_marts() -> duckdb.DuckDBPyConnection:
         "create table marts.fct_survival (patient_id varchar, endpoint varchar, time_days integer,"
         " time_months double, event boolean, event_type varchar)"
     )
+    con.execute(
+        "create table marts.fct_pfs_by_rule (patient_id varchar, psa_progression_rule varchar,"
+        " is_selected boolean, time_days integer, time_months double, event boolean, event_type varchar)"
+    )
     for pid, endpoint, days, event in SURVIVAL:
+        kind = "censored" if not event else "psa_progression" if (
+            endpoint == "pfs" and pid in PFS_PROGRESSIONS) else "death"
         con.execute(
             "insert into marts.fct_survival values (?, ?, ?, ?, ?, ?)",
-            [pid, endpoint, days, days / 30.4375, event, "death" if event else "censored"],
+            [pid, endpoint, days, days / 30.4375, event, kind],
+        )
+        if endpoint == "pfs":
+            con.execute(
+                "insert into marts.fct_pfs_by_rule values (?, 'pcwg3', true, ?, ?, ?, ?)",
+                [pid, days, days / 30.4375, event, kind],
+            )
+    for pid, days, kind in PFS_RISE25:
+        con.execute(
+            "insert into marts.fct_pfs_by_rule values (?, 'rise25', false, ?, ?, ?, ?)",
+            [pid, days, days / 30.4375, kind != "censored", kind],
         )
     con.execute(
         "create table marts.fct_toxicity (patient_id varchar, ctcae_term varchar, source varchar,"
@@ -161,6 +205,24 @@ def tiny_marts() -> duckdb.DuckDBPyConnection:
         " psa90 boolean, response_change_pct double, response_basis varchar)"
     )
     con.executemany("insert into marts.fct_psa_response values (?, ?, ?, ?, ?, 'best')", PSA_RESPONSES)
+    con.execute(
+        "create table marts.fct_psa_response_by_basis (patient_id varchar, response_basis varchar,"
+        " is_selected boolean, psa_change_pct double, response_category varchar, psa50 boolean,"
+        " psa90 boolean)"
+    )
+    for pid, category, psa50, psa90, change in PSA_RESPONSES:
+        con.execute(
+            "insert into marts.fct_psa_response_by_basis values (?, 'best', true, ?, ?, ?, ?)",
+            [pid, change, category, psa50, psa90],
+        )
+    for pid, basis, category, psa50, psa90, change in PSA_RESPONSES_OTHER_BASES:
+        con.execute(
+            "insert into marts.fct_psa_response_by_basis values (?, ?, false, ?, ?, ?, ?)",
+            [pid, basis, change, category, psa50, psa90],
+        )
+    con.execute("create schema seeds")
+    con.execute("create table seeds.cohort_comparisons (cohort_a varchar, cohort_b varchar)")
+    con.executemany("insert into seeds.cohort_comparisons values (?, ?)", COMPARISONS)
     con.execute(
         "create table marts.cohorts"
         " (cohort varchar, description varchar, definition varchar, n_patients integer)"

@@ -30,15 +30,19 @@ def _one(con, sql: str, params=None):
 
 def test_row_counts(built):
     con, counts = built
-    # 4 cohorts × 2 endpoints; 4 cohorts × 4 analytes; one disjoint pair × 2 endpoints;
+    # 4 cohorts × 2 endpoints; 4 cohorts × 4 analytes; 3 seed pairs × 2 endpoints;
     # km_curve: distinct times + time 0: all 7 + 7, ecog_3 4 + 4, ecog_0_2 4 + 4, empty none;
     # risk grid to max follow-up (600 d = 19.7 mo -> 7 points, 300 d -> 4, 183 d -> 3, 91 d -> 1);
-    # table1: 35 fixed rows per cohort + ECOG rows (all 4, ecog_3 1, ecog_0_2 3, empty 0).
+    # table1: 35 fixed rows per cohort + ECOG rows (all 4, ecog_3 1, ecog_0_2 3, empty 0);
+    # table1_comparison: 35 + the union of ECOG rows per pair (4, 4, 1); 4 cohorts × 2 rules; 4 × 3 bases.
     expected = {
         "km_summary": 8,
+        "km_summary_by_definition": 8,
         "psa_response_summary": 4,
+        "psa_response_by_basis": 12,
         "lab_before_after": 16,
-        "cohort_comparison": 2,
+        "cohort_comparison": 6,
+        "table1_comparison": 39 + 39 + 36,
         "km_curve": 30,
         "km_risk_table": 7 + 4 + 3 + 1 + 7 + 4,
         "table1": 4 * 35 + 4 + 1 + 3,
@@ -52,16 +56,20 @@ def test_columns_are_the_contract_ones(con):
     for table, columns in ANALYSIS_TABLES.items():
         got = [r[0] for r in con.execute(f"describe analysis.{table}").fetchall()]
         assert got == [c for c, _ in columns]
-    assert [c for c, _ in ANALYSIS_TABLES["km_summary"]] == [
-        "cohort",
-        "endpoint",
-        "n",
-        "events",
-        "median_months",
-        "median_ci_lower",
-        "median_ci_upper",
-        "ci_method",
-    ]
+    # every column warehouse-contract.md names (more columns are welcome)
+    contract = {
+        "km_summary": "cohort endpoint n events median_months median_ci_lower median_ci_upper ci_method",
+        "cohort_comparison": "cohort_a cohort_b endpoint logrank_statistic p_logrank hazard_ratio"
+        " hr_ci_lower hr_ci_upper p_wald hr_note",
+        "table1_comparison": "cohort_a cohort_b section characteristic statistic_a statistic_b test p_value",
+        "km_summary_by_definition": "cohort endpoint psa_progression_rule n events events_psa_progression"
+        " events_death median_months median_ci_lower median_ci_upper is_selected",
+        "psa_response_by_basis": "cohort response_basis n n_evaluable n_pr n_sd n_pd n_not_evaluable n_psa50"
+        " n_psa90 is_selected",
+    }
+    for table, names in contract.items():
+        columns = [c for c, _ in ANALYSIS_TABLES[table]]
+        assert [c for c in columns if c in names.split()] == names.split(), table
 
 
 def test_km_summary(con):
@@ -116,19 +124,120 @@ def test_km_curve_and_risk_table(con):
 
 
 def test_cohort_comparison(con):
-    # Only ecog_0_2 / ecog_3 are disjoint and non-empty. OS by hand: events at 61 d (6 at risk, 3 per group,
+    # Pairs in the seed's terms (cohort_a, cohort_b). OS by hand: events at 61 d (6 at risk, 3 per group,
     # E = 0.5, V = 0.25) and 122 d (5 at risk, 3 in ecog_0_2, E = 0.6, V = 0.24): (0 - 1.1)^2 / 0.49 =
     # 2.469387755; R survdiff agrees, p = 0.116083133738655. PFS from R survdiff: 5.05166051660517,
     # p = 0.0246023499536417.
     rows = con.execute(
-        "select cohort_a, cohort_b, endpoint, logrank_statistic, p_logrank"
-        " from analysis.cohort_comparison order by endpoint"
+        "select cohort_a, cohort_b, endpoint, logrank_statistic, p_logrank, hazard_ratio, hr_ci_lower,"
+        " hr_ci_upper, p_wald, hr_note from analysis.cohort_comparison where cohort_b = 'ecog_0_2'"
+        " order by endpoint"
     ).fetchall()
-    assert [r[:3] for r in rows] == [("ecog_0_2", "ecog_3", "os"), ("ecog_0_2", "ecog_3", "pfs")]
+    assert [r[:3] for r in rows] == [("ecog_3", "ecog_0_2", "os"), ("ecog_3", "ecog_0_2", "pfs")]
     assert rows[0][3] == pytest.approx(1.21 / 0.49, rel=1e-9)
     assert rows[0][4] == pytest.approx(0.116083133738655, rel=1e-9)
     assert rows[1][3] == pytest.approx(5.05166051660517, rel=1e-9)
     assert rows[1][4] == pytest.approx(0.0246023499536417, rel=1e-9)
+    # Both likelihoods are monotone: no OS event in ecog_0_2; every PFS event of ecog_3 (30, 61, 91 d)
+    # comes before ecog_0_2's first (100 d) and no ecog_3 patient is at risk after 91 d. R coxph gives
+    # HR ~ 1e9 with a warning here; the table says why there is none.
+    for row in rows:
+        assert row[5:9] == (None, None, None, None)
+        assert "monotone likelihood" in row[9]
+
+
+def test_cohort_comparison_pairs_that_cannot_be_compared(con):
+    rows = dict(
+        con.execute(
+            "select cohort_b, hr_note from analysis.cohort_comparison"
+            " where cohort_b <> 'ecog_0_2' and endpoint = 'os' and hazard_ratio is null"
+            " and logrank_statistic is null"
+        ).fetchall()
+    )
+    assert rows == {"ecog_3": "the cohorts share patients", "empty": "a cohort has no patient"}
+
+
+def test_km_summary_events_by_type(con):
+    rows = con.execute(
+        "select cohort, endpoint, events, events_psa_progression, events_death from analysis.km_summary"
+        " where cohort in ('all', 'ecog_3') order by cohort, endpoint"
+    ).fetchall()
+    # PFS: progressions P1, P3, P4, deaths P2, P6; OS: deaths only.
+    assert rows == [
+        ("all", "os", 2, 0, 2),
+        ("all", "pfs", 5, 3, 2),
+        ("ecog_3", "os", 2, 0, 2),
+        ("ecog_3", "pfs", 3, 2, 1),
+    ]
+
+
+def test_km_summary_by_definition(con):
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select cohort, psa_progression_rule, endpoint, is_selected, n, events, events_psa_progression,"
+            " events_death, median_months * 30.4375 from analysis.km_summary_by_definition"
+        ).fetchall()
+    }
+    assert len(rows) == 8
+    # pcwg3 is fct_survival's PFS: the same as km_summary's row (median 91 d: S = 0.5 after 3 of 6 events
+    # in `all` at 30, 61, 91 d, then 0.5 until 100 d -> R's midpoint (91 + 100) / 2 = 95.5 d).
+    assert rows[("all", "pcwg3")][:5] == ("pfs", True, 6, 5, 3)
+    assert rows[("all", "pcwg3")][5] == 2
+    summary = con.execute(
+        "select median_months * 30.4375 from analysis.km_summary where cohort = 'all' and endpoint = 'pfs'"
+    ).fetchone()[0]
+    assert rows[("all", "pcwg3")][6] == pytest.approx(summary)
+    assert rows[("all", "pcwg3")][6] == pytest.approx(95.5)
+    # rise25: 20, 45, 60, 91, 150 progressions, 300 death: 6 events, S = 0.5 from 60 d to 91 d -> 75.5 d.
+    assert rows[("all", "rise25")][:6] == ("pfs", False, 6, 6, 5, 1)
+    assert rows[("all", "rise25")][6] == pytest.approx(75.5)
+    # the empty cohort: n = 0, no median
+    assert rows[("empty", "rise25")] == ("pfs", False, 0, 0, 0, 0, None)
+
+
+def test_psa_response_by_basis(con):
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select cohort, response_basis, n, n_evaluable, n_pr, n_sd, n_pd, n_not_evaluable, n_psa50,"
+            " n_psa90, is_selected from analysis.psa_response_by_basis"
+        ).fetchall()
+    }
+    # best: PR P1 P4, PD P2, SD P3 P5, P6 not evaluable; psa90 P4
+    assert rows[("all", "best")] == (6, 5, 2, 2, 1, 1, 2, 1, True)
+    # last: PR P4 P5, PD P2 P3, SD P1; week12: PR P1 P4, SD P3 P5, P2 P6 not evaluable
+    assert rows[("all", "last")] == (6, 5, 2, 1, 2, 1, 2, 1, False)
+    assert rows[("all", "week12")] == (6, 4, 2, 2, 0, 2, 2, 0, False)
+    assert rows[("ecog_3", "week12")] == (3, 2, 1, 1, 0, 1, 1, 0, False)
+    assert rows[("empty", "best")] == (0, 0, 0, 0, 0, 0, 0, 0, True)
+
+
+def test_table1_comparison(con):
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select section, characteristic, statistic_a, statistic_b, test, p_value"
+            " from analysis.table1_comparison where cohort_a = 'ecog_3' and cohort_b = 'ecog_0_2'"
+        ).fetchall()
+    }
+    # R: wilcox.test(c(70, 47, 84), c(60, 65, 66))$p.value = 0.7 (exact, no ties)
+    age = rows[("Age", "Median [years], (range)")]
+    assert age[:3] == ("70 (47–84)", "65 (60–66)", "Wilcoxon rank-sum")
+    assert age[3] == pytest.approx(0.7, rel=1e-12)
+    # >= 65: 2 of 3 in both -> fisher.test(matrix(c(2, 2, 1, 1), 2))$p.value = 1
+    assert rows[("Age", "Age ≥ 65 years, n (%)")][2:] == ("Fisher's exact", pytest.approx(1.0))
+    # PSA: P6 has none -> wilcox.test(c(305, 3.21, 5683), c(10, 20))$p.value = 0.8
+    assert rows[("PSA at baseline [ng/mL]", "Median (range)")][3] == pytest.approx(0.8, rel=1e-12)
+    # ECOG 0/1/2/3: [0 0 0 3; 1 1 1 0]: expected counts < 5 -> fisher.test(...)$p.value = 0.1, on the
+    # section's first row only; a level a cohort lacks prints 0 (0).
+    ecog = [(k[1], v) for k, v in rows.items() if k[0] == "ECOG performance status, n (%)"]
+    assert [k for k, _ in ecog] == ["0", "1", "2", "3"]
+    assert ecog[0][1][:2] == ("0 (0)", "1 (33.3)")
+    assert ecog[0][1][2] == "Fisher's exact" and ecog[0][1][3] == pytest.approx(0.1, rel=1e-9)
+    assert all(v[2:] == (None, None) for _, v in ecog[1:])
+    # no test over cycles of one patient
+    assert rows[("Treatment", "Activity per cycle [GBq], mean ± SD (range)")][2:] == (None, None)
 
 
 def test_lab_before_after(con):

@@ -1,11 +1,11 @@
-"""Log-rank against R survdiff and the disjoint-pair rule."""
+"""Log-rank against R survdiff."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from orchestration.analysis.logrank import disjoint_cohort_pairs, logrank
+from orchestration.analysis.logrank import logrank
 
 
 def test_aml_maintained_vs_nonmaintained_matches_r_survdiff():
@@ -25,7 +25,3 @@ def test_no_event_in_either_group_or_an_empty_group_gives_null():
                    np.array([3.0]), np.array([False])) == (None, None)
     assert logrank(np.array([1.0]), np.array([True]), np.array([]), np.array([], bool)) == (None, None)
 
-
-def test_only_disjoint_non_empty_pairs_in_alphabetical_order():
-    members = {"all": {1, 2, 3, 4}, "ecog_3": {1, 2}, "ecog_0_2": {3, 4}, "empty": set(), "old": {2, 4}}
-    assert disjoint_cohort_pairs(members) == [("ecog_0_2", "ecog_3")]

@@ -150,6 +150,54 @@ def test_survival(marts) -> None:
     assert got[("P10", "os")] == (249, False, "censored")
 
 
+def test_pfs_by_rule(marts) -> None:
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in rows(
+            marts,
+            "select patient_id, psa_progression_rule, is_selected, time_days, event_type "
+            "from marts.fct_pfs_by_rule",
+        )
+    }
+    # every patient under both rules, pcwg3 (the default setting) selected
+    assert len(got) == 8 * 2
+    assert {k[1] for k, v in got.items() if v[0]} == {"pcwg3"}
+    # P01 nadir 2 (2023-04-03); 3 on 06-20 is >= 1.25 x 2: rise25 needs no +2 ng/mL -> 161 d (pcwg3 203 d).
+    assert got[("P01", "rise25")] == (False, 161, "psa_progression")
+    assert got[("P01", "pcwg3")] == (True, 203, "psa_progression")
+    # P03 baseline 8 -> 10 on day 31 is +25 % exactly: rise25 has no 12-week rule -> 31 d (pcwg3 102 d).
+    assert got[("P03", "rise25")] == (False, 31, "psa_progression")
+    # P04 nadir 9 -> 12 on 2023-11-24 (day 84) needs no confirmation under rise25 (pcwg3 243 d).
+    assert got[("P04", "rise25")] == (False, 84, "psa_progression")
+    # P08 45 on day 50 (+50 % over baseline 30) counts under rise25 (pcwg3 111 d).
+    assert got[("P08", "rise25")] == (False, 50, "psa_progression")
+    # P02 has no baseline PSA: death under both rules; P07 censored under both.
+    assert got[("P02", "rise25")] == (False, 167, "death")
+    assert got[("P07", "rise25")] == (False, 105, "censored")
+
+
+def test_psa_response_by_basis(marts) -> None:
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in rows(
+            marts,
+            "select patient_id, response_basis, is_selected, psa_change_pct, response_category, psa50 "
+            "from marts.fct_psa_response_by_basis",
+        )
+    }
+    assert len(got) == 8 * 3
+    assert {k[1] for k, v in got.items() if v[0]} == {"best"}
+    # values of test_psa_response: P04 best -55 %, last -50 % exactly (PR), 12-week -40 % (SD).
+    assert got[("P04", "best")] == (True, -55.0, "PR", True)
+    assert got[("P04", "last")] == (False, -50.0, "PR", True)
+    assert got[("P04", "week12")] == (False, -40.0, "SD", False)
+    # P03 +25 % (best), +50 % (last, 12-week): PD on every basis.
+    assert [got[("P03", b)][2] for b in ("best", "last", "week12")] == ["PD", "PD", "PD"]
+    # P07 has no PSA within 84 +/- 21 days: not evaluable on week12 only.
+    assert got[("P07", "week12")] == (False, None, "not_evaluable", None)
+    assert got[("P07", "last")][2] == "PR"
+
+
 def test_toxicity(marts) -> None:
     got = {
         (r[0], r[1]): r[2:]

@@ -1,8 +1,22 @@
--- One row per indexed patient: baseline PSA, nadir (lowest PSA in the post-treatment window), best / last /
--- 12-week change from baseline and the response category on the basis chosen by var psa_response_basis.
+-- One row per indexed patient x response basis (best, last, week12): baseline PSA, nadir (lowest PSA in the
+-- post-treatment window), best / last / 12-week change from baseline, and the response category on that
+-- basis; is_selected marks var psa_response_basis.
 -- 12-week PSA: the PSA closest to t0 + 84 days within +/- 21 days (any PSA after t0; the earlier one on a tie).
+-- Every threshold (84 +/- 21 days, PR <= -50 %, PD >= +25 %, psa50, psa90) is a row of the seed psa_thresholds.
 with patients as (
     select * from {{ ref('int_patients_indexed') }}
+),
+
+thresholds as (
+    select
+        max(value) filter (where rule = 'week12' and threshold = 'target_day') as week12_target_day,
+        max(value) filter (where rule = 'week12' and threshold = 'window_days') as week12_window_days,
+        max(value) filter (where threshold = 'pr_max_change_pct') as pr_max_change_pct,
+        max(value) filter (where threshold = 'pd_min_change_pct') as pd_min_change_pct,
+        max(value) filter (where threshold = 'psa50_max_change_pct') as psa50_max_change_pct,
+        max(value) filter (where threshold = 'psa90_max_change_pct') as psa90_max_change_pct
+    from {{ ref('psa_thresholds') }}
+    where criterion = 'psa_response'
 ),
 
 psa as (
@@ -30,11 +44,13 @@ last_post as (
 ),
 
 week12 as (
-    select patient_id, value as psa_12w, sample_date as psa_12w_date
+    select psa.patient_id, psa.value as psa_12w, psa.sample_date as psa_12w_date
     from psa
-    where days_from_t0 > 0 and abs(days_from_t0 - 84) <= 21
+    cross join thresholds as t
+    where psa.days_from_t0 > 0 and abs(psa.days_from_t0 - t.week12_target_day) <= t.week12_window_days
     qualify row_number() over (
-        partition by patient_id order by abs(days_from_t0 - 84), sample_date, line_number
+        partition by psa.patient_id
+        order by abs(psa.days_from_t0 - t.week12_target_day), psa.sample_date, psa.line_number
     ) = 1
 ),
 
@@ -59,30 +75,37 @@ changes as (
     left join week12 as w on w.patient_id = p.patient_id
 ),
 
-chosen as (
+{#- The response bases of clinical-rules.md, each the name of a change column above: listed once here. -#}
+{%- set bases = {'best': 'best_psa_change_pct', 'last': 'last_psa_change_pct', 'week12': 'psa_change_12w_pct'} %}
+{%- if var('psa_response_basis') not in bases %}
+{{ exceptions.raise_compiler_error("var psa_response_basis must be one of " ~ (bases.keys() | join(", "))) }}
+{%- endif %}
+
+by_basis as (
     select
-        *,
-        '{{ var("psa_response_basis") }}' as response_basis,
-        {%- if var('psa_response_basis') == 'best' %}
-        best_psa_change_pct
-        {%- elif var('psa_response_basis') == 'last' %}
-        last_psa_change_pct
-        {%- elif var('psa_response_basis') == 'week12' %}
-        psa_change_12w_pct
-        {%- else %}
-        {{ exceptions.raise_compiler_error("var psa_response_basis must be best, last or week12") }}
-        {%- endif %} as response_change_pct
-    from changes
+        c.*,
+        b.response_basis,
+        b.response_basis = '{{ var("psa_response_basis") }}' as is_selected,
+        case b.response_basis
+            {%- for basis, column in bases.items() %}
+            when '{{ basis }}' then c.{{ column }}
+            {%- endfor %}
+        end as response_change_pct
+    from changes as c
+    cross join (
+        values {% for basis in bases %}('{{ basis }}'){% if not loop.last %}, {% endif %}{% endfor %}
+    ) as b (response_basis)
 )
 
 select
-    *,
+    c.*,
     case
-        when response_change_pct is null then 'not_evaluable'
-        when response_change_pct <= -50 then 'PR'
-        when response_change_pct >= 25 then 'PD'
+        when c.response_change_pct is null then 'not_evaluable'
+        when c.response_change_pct <= t.pr_max_change_pct then 'PR'
+        when c.response_change_pct >= t.pd_min_change_pct then 'PD'
         else 'SD'
     end as response_category,
-    response_change_pct <= -50 as psa50,
-    response_change_pct <= -90 as psa90
-from chosen
+    c.response_change_pct <= t.psa50_max_change_pct as psa50,
+    c.response_change_pct <= t.psa90_max_change_pct as psa90
+from by_basis as c
+cross join thresholds as t

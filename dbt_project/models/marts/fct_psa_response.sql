@@ -1,3 +1,5 @@
+-- One row per patient: the PSA response on var psa_response_basis (the selected rows of
+-- int_psa_responses_assessed; fct_psa_response_by_basis has every basis).
 select
     patient_id,
     baseline_psa,
@@ -17,3 +19,4 @@ select
     psa50,
     psa90
 from {{ ref('int_psa_responses_assessed') }}
+where is_selected

@@ -1,29 +1,10 @@
--- Two rows per patient: PFS (PSA progression under var psa_progression_rule, or death) and OS (death),
--- censored at the last contact otherwise. Deaths after the cut-off are already censored at the cut-off in
--- staging. Progression and death on the same day count as progression.
-with patients as (
-    select patient_id, t0_date, last_contact_date, death_date from {{ ref('dim_patient') }}
-),
-
-pfs as (
-    select
-        p.patient_id,
-        'pfs' as endpoint,
-        p.t0_date as start_date,
-        case
-            when pr.progression_date is not null and (p.death_date is null or pr.progression_date <= p.death_date)
-                then pr.progression_date
-            when p.death_date is not null then p.death_date
-            else p.last_contact_date
-        end as end_date,
-        case
-            when pr.progression_date is not null and (p.death_date is null or pr.progression_date <= p.death_date)
-                then 'psa_progression'
-            when p.death_date is not null then 'death'
-            else 'censored'
-        end as event_type
-    from patients as p
-    left join {{ ref('int_psa_progression_assessed') }} as pr on pr.patient_id = p.patient_id
+-- Two rows per patient: PFS under var psa_progression_rule (the selected rows of fct_pfs_by_rule, where the
+-- PFS rule lives) and OS (death), censored at the last contact otherwise. Deaths after the cut-off are
+-- already censored at the cut-off in staging.
+with pfs as (
+    select patient_id, 'pfs' as endpoint, start_date, end_date, time_days, time_months, event, event_type
+    from {{ ref('fct_pfs_by_rule') }}
+    where is_selected
 ),
 
 os as (
@@ -33,15 +14,11 @@ os as (
         t0_date as start_date,
         coalesce(death_date, last_contact_date) as end_date,
         case when death_date is not null then 'death' else 'censored' end as event_type
-    from patients
-),
-
-combined as (
-    select * from pfs
-    union all
-    select * from os
+    from {{ ref('dim_patient') }}
 )
 
+select * from pfs
+union all
 select
     patient_id,
     endpoint,
@@ -51,4 +28,4 @@ select
     date_diff('day', start_date, end_date) / 30.4375 as time_months,
     event_type <> 'censored' as event,
     event_type
-from combined
+from os
