@@ -17,6 +17,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ _PROJECT_SOURCES = ("models", "macros", "seeds", "tests")
 _PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 # flags for every invocation: no network call home, no version check
 _COMMON_FLAGS = ("--no-send-anonymous-usage-stats", "--no-version-check")
+STALE_PARSE_S = 24 * 3600
 
 _parsed: dict[str, Manifest] = {}
 
@@ -113,10 +115,13 @@ def manifest() -> Manifest:
         )
     if not result.success or result.result is None:
         raise DbtRunError(f"dbt parse failed for {DBT_PROJECT_DIR}: {result.exception}")
-    # folders of other code versions are of no further use (a digest is never reused)
+    # folders of other code versions: removed after a day (a process of the older code, e.g. a run still
+    # going while the code is updated, may still read its manifest.json meanwhile)
     for stale in target.parent.glob("parsed-*"):
-        if stale.name not in (target.name, target.name + ".lock"):
-            with contextlib.suppress(OSError):
+        if stale.name in (target.name, target.name + ".lock"):
+            continue
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_PARSE_S:
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     _parsed[digest] = result.result
     return result.result
