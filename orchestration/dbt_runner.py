@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import shutil
@@ -45,8 +46,13 @@ class DbtRunError(RuntimeError):
     """A dbt invocation that did not succeed; the message lists the failing nodes."""
 
 
+@functools.cache
 def project_digest() -> str:
-    """16 hex digits over the dbt project's files (path and content) and the dbt-core version."""
+    """16 hex digits over the dbt project's files (path and content) and the dbt-core version.
+
+    Computed once per process, like `code_version()`: a process keeps the project version it started with,
+    so the manifest Dagster's graph was built from is the one dbt runs, even when files change meanwhile.
+    """
     from importlib.metadata import version
 
     digest = hashlib.sha256(version("dbt-core").encode())
