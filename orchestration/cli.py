@@ -14,6 +14,7 @@ from orchestration.resources import DEFAULT_REPORTS, DEFAULT_WAREHOUSE
 from orchestration.settings import ClinicalSettings, SettingError
 
 DEMO_DIR = Path("demo")
+DEMO_BAD_ROWS_RATE = 0.003
 
 
 def _warehouse_arg(value: str | None) -> Path:
@@ -115,13 +116,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.synthetic import generate_export
 
     export = DEMO_DIR / "export"
-    if export.exists():
-        shutil.rmtree(export)
+    for old in [export, *DEMO_DIR.glob("export-night*")]:
+        if old.exists():
+            shutil.rmtree(old)
     _say(f"generating a synthetic registry of {args.patients} patients in {export} ...")
-    generate_export(export, patients=args.patients, seed=args.seed)
-    return _refresh(
-        export, _warehouse_arg(args.warehouse), ClinicalSettings(), _reports_arg(args.reports_dir), force=True
-    )
+    # a small share of bad rows, so that the quarantine and the site feedback pages show something
+    generate_export(export, patients=args.patients, seed=args.seed, bad_rows_rate=DEMO_BAD_ROWS_RATE)
+    warehouse, reports = _warehouse_arg(args.warehouse), _reports_arg(args.reports_dir)
+    status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+    # --- issue 13: `--nights N` refreshes N consecutive nightly exports (changes, finding statuses)
+    for night in range(2, args.nights + 1):
+        from orchestration.feedback.demo import quarantined_lines
+        from orchestration.synthetic.next_night import next_night
+
+        if status != 0:
+            return status
+        following = DEMO_DIR / f"export-night{night}"
+        _say(f"night {night}: the next export, with some rows corrected and new ones, in {following} ...")
+        next_night(export, following, quarantined_lines(warehouse), night=night, seed=args.seed)
+        export = following
+        status = _refresh(export, warehouse, ClinicalSettings(), reports, force=True)
+    return status
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -207,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2025)
     demo.add_argument("--warehouse")
     demo.add_argument("--reports-dir")
+    demo.add_argument(
+        "--nights", type=int, default=1, help="consecutive nightly exports to refresh (default 1)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     rc = sub.add_parser("import-redcap", help="turn a REDCap project export into a registry export")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.analysis import analysis_tables
+from orchestration.assets.feedback import feedback_tables
 from orchestration.assets.ingest import registry_export, registry_raw
 from orchestration.assets.publish import published_warehouse
 from orchestration.assets.reports import cohort_reports
@@ -12,7 +13,14 @@ from orchestration.assets.transform import dbt_models
 from orchestration.automation import REFRESH_JOB, build_nightly_schedule, new_export_sensor, nightly_cron
 from orchestration.resources import WarehouseResource
 
-REFRESH_ASSETS = [registry_raw, dbt_models, analysis_tables, published_warehouse, cohort_reports]
+REFRESH_ASSETS = [
+    registry_raw,
+    dbt_models,
+    analysis_tables,
+    feedback_tables,
+    published_warehouse,
+    cohort_reports,
+]
 
 refresh_job = dg.define_asset_job(
     REFRESH_JOB,

@@ -1,10 +1,3 @@
-{#- Age in completed years on `on_date` (birthday not yet reached that year counts one year less). -#}
-{% macro full_years(birth_date, on_date) -%}
-    (year({{ on_date }}) - year({{ birth_date }})
-     - case when month({{ on_date }}) * 100 + day({{ on_date }}) < month({{ birth_date }}) * 100 + day({{ birth_date }})
-            then 1 else 0 end)
-{%- endmacro %}
-
 {#- CKD-EPI 2021 (race-free) eGFR in mL/min/1.73m² from serum creatinine (mg/dL), age (years), sex.
     Sex 'U' uses the male coefficients (clinical-rules.md). -#}
 {% macro ckd_epi_2021(scr, age, sex) -%}

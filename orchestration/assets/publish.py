@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.assets.analysis import ANALYSIS_TABLES
+from orchestration.assets.feedback import FEEDBACK_KEYS
 from orchestration.code_version import code_version
 from orchestration.exports import identify_export
 from orchestration.ingest.pseudonym import key_id
@@ -16,7 +17,7 @@ from orchestration.writer import WRITER_POOL
 
 @dg.asset(
     key="published_warehouse",
-    deps=[dg.AssetKey(["analysis", name]) for name in ANALYSIS_TABLES],
+    deps=[dg.AssetKey(["analysis", name]) for name in ANALYSIS_TABLES] + FEEDBACK_KEYS,
     group_name="publish",
     kinds={"duckdb"},
     pool=WRITER_POOL,

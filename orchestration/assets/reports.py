@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.faults import checkpoint
+from orchestration.feedback import render_site_pages
 from orchestration.reporting import render_export_reports
 from orchestration.resources import RefreshConfig, WarehouseResource
 
@@ -17,5 +18,6 @@ def cohort_reports(
         return dg.MaterializeResult(metadata={"skipped": "render_reports is false"})
     checkpoint("reports")
     paths = render_export_reports(warehouse.published(), warehouse.reports())
+    paths += render_site_pages(warehouse.published(), warehouse.reports())  # issue 13: site feedback
     context.log.info("reports: " + ", ".join(str(p) for p in paths))
     return dg.MaterializeResult(metadata={"reports": [str(p) for p in paths]})

@@ -8,8 +8,10 @@ Order of work (so that a failing export writes nothing):
 
 Order of the checks per row (each input row gets exactly one outcome, so for every file
 rows_read = rows_loaded + rows_quarantined + rows_duplicate + rows_excluded_consent):
-1. consent: every row whose patient_id belongs to a patient with consent_data_use = "no" (any copy, any
-   case) is excluded from every table, counted, never stored;
+1. consent: only an explicit `yes` (trimmed, any case; a Parquet boolean true) is consent. A patients
+   row with any other value (empty included), or whose fields cannot be assigned to columns (ragged),
+   is excluded, and so is every row of its patient_id in every table (any copy): counted per consent
+   value in audit.consent_exclusions, never stored;
 2. validation (see validation.py for its order; includes orphans and the rules across tables); the first
    failing check is the row's reason and the row goes to quarantine;
 3. exact duplicates among the remaining rows (same parsed values) are kept once (first line), the other
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -30,17 +33,19 @@ from orchestration.contract.tables import (
     LINEAGE_COLUMNS,
     MANIFEST_COLUMNS,
     TABLES,
+    Table,
     quarantine_columns,
     raw_columns,
+    validation_order,
 )
 from orchestration.ingest.archive import open_export
 from orchestration.ingest.errors import ExportError
 from orchestration.ingest.manifest import Manifest, read_manifest
 from orchestration.ingest.parsing import clean
 from orchestration.ingest.pseudonym import pseudonymise_files
-from orchestration.ingest.reading import LINE, TableFile, read_table_file
+from orchestration.ingest.reading import LINE, N_FIELDS, TableFile, read_table_file, registry_time_zone
 from orchestration.ingest.summary import FileCounts, LoadSummary
-from orchestration.ingest.validation import COLUMN, PID, REASON, CrossTable, typed, validate
+from orchestration.ingest.validation import AGE, COLUMN, PID, RAGGED, REASON, CrossTable, typed, validate
 from orchestration.ingest.writing import write_table
 
 EXPORT_LOADS_COLUMNS: list[tuple[str, str]] = [
@@ -66,17 +71,15 @@ UNKNOWN_COLUMNS_COLUMNS: list[tuple[str, str]] = [
     ("file", "VARCHAR"),
     ("column_name", "VARCHAR"),
 ]
-# Tables validated after the ones whose facts they need (patients -> rlt_cycles -> vital_status).
-_ORDER = (
-    "patients",
-    "rlt_cycles",
-    "vital_status",
-    "performance_status",
-    "prior_therapies",
-    "metastases",
-    "lab_results",
-    "adverse_events",
-)
+CONSENT_EXCLUSIONS_COLUMNS: list[tuple[str, str]] = [
+    ("export_id", "VARCHAR"),
+    ("file", "VARCHAR"),
+    ("consent_value", "VARCHAR"),
+    ("n_rows", "BIGINT"),
+]
+# consent_value of a patients row whose fields cannot be assigned to columns: its consent is unreadable
+UNREADABLE_CONSENT = "(unreadable: wrong field count)"
+_CONSENT = "_consent"  # the consent value that excludes the row's patient; null: not excluded
 
 
 # Tables are validated in slices of this many rows, each slice cut down to the columns the writer needs
@@ -89,7 +92,7 @@ class _Outcome:
     file: TableFile  # its frame is emptied once validated (memory); rows_read keeps the count
     checked: pl.DataFrame  # rows that passed validation (minus consent exclusions); _status loaded|duplicate
     quarantined: pl.DataFrame  # rows that failed, with reason and their exported text
-    excluded_consent: int
+    excluded_consent: dict[str, int]  # consent value of the excluded rows' patient -> rows
     rows_read: int
 
 
@@ -107,7 +110,7 @@ def load_export(
         say(f"export {manifest.export_id}: manifest read, {len(manifest.files)} table files")
         _check_file_set(folder, manifest)
         files: dict[str, TableFile] = {}
-        for name in _ORDER:
+        for name in validation_order():
             if name in manifest.files:
                 say(f"reading {manifest.files[name].file}")
                 files[name] = read_table_file(folder, manifest.files[name], TABLES[name])
@@ -140,87 +143,129 @@ def _check_file_set(folder: Path, manifest: Manifest) -> None:
 def _validate_all(
     files: dict[str, TableFile], manifest: Manifest, say: Callable[[str], None]
 ) -> dict[str, _Outcome]:
-    patients = files["patients"].frame
-    refused = (
-        patients.filter(clean(pl.col("consent_data_use")).str.to_lowercase() == "no")
-        .select(clean(pl.col("patient_id")).drop_nulls())
-        .to_series()
-    )
-
-    horizon = min(manifest.data_cutoff, manifest.exported_at.date())
-    cross = CrossTable()
+    subject = next(t for t in TABLES.values() if t.subject)
+    refusals = _refusals(files[subject.name])
+    latest = manifest.exported_at.replace(tzinfo=UTC).astimezone(ZoneInfo(registry_time_zone())).date()
+    horizon = min(manifest.data_cutoff, latest)
+    cross = CrossTable(latest_date=latest)
     outcomes: dict[str, _Outcome] = {}
-    for name in _ORDER:
+    for name in validation_order():
         if name not in files:
             continue
         tf = files[name]
+        table = tf.table
         say(f"validating {tf.entry.file}")
-        excluded = clean(pl.col("patient_id")).is_in(refused.implode()).fill_null(False)
         rows_read = tf.frame.height
-        valid, quarantined, n_excluded = _validate_in_chunks(tf, cross, excluded)
+        valid, quarantined, excluded = _validate_in_chunks(tf, cross, _consent_expr(tf, refusals))
         # the text as read is no longer needed (the two frames hold what raw/quarantine need): let it go
         # before the duplicate search, which is where the memory of a 10 M row table peaks
         files[name] = tf = replace(tf, frame=tf.frame.clear())
-        checked = _with_status(valid, name, horizon)
+        checked = _with_status(valid, table, horizon)
         del valid
-        outcomes[name] = _Outcome(tf, checked, quarantined, n_excluded, rows_read)
-        loadable = checked
-        if name == "patients":
+        outcomes[name] = _Outcome(tf, checked, quarantined, excluded, rows_read)
+        if table.subject:
+            birth = table.birth_column
             cross = replace(
                 cross,
-                known_patients=loadable.get_column(PID),
-                birth_dates=loadable.select(PID, pl.col(typed("birth_date")).alias("_birth_date")),
+                known_patients=checked.get_column(PID),
+                birth_dates=checked.select(PID, pl.col(typed(birth)).alias("_birth_date")) if birth else None,
             )
-        elif name == "rlt_cycles":
+        if table.first_cycle_column:
             cross = replace(
                 cross,
-                first_cycles=loadable.group_by(PID).agg(
-                    pl.col(typed("administration_date")).min().alias("_first_cycle")
+                first_cycles=checked.group_by(PID).agg(
+                    pl.col(typed(table.first_cycle_column)).min().alias("_first_cycle")
                 ),
             )
     return outcomes
 
 
+def _is_ragged(tf: TableFile) -> pl.Expr:
+    return pl.lit(False) if tf.header_fields is None else pl.col(N_FIELDS) != tf.header_fields
+
+
+def _refusals(tf: TableFile) -> dict[str, str]:
+    """patient_id -> the consent value that excludes that patient (its first refusing row's): every
+    patient with a patients row whose consent is not an explicit yes, or whose row is ragged (its id
+    read from the first field, the only one a ragged row is taken at)."""
+    labels = tf.frame.select(clean(pl.col("patient_id")).alias("id"), _own_refusal(tf).alias("value")).filter(
+        pl.col("id").is_not_null() & pl.col("value").is_not_null()
+    )
+    return dict(labels.unique("id", keep="first", maintain_order=True).iter_rows())
+
+
+def _own_refusal(tf: TableFile) -> pl.Expr:
+    """A patients row's own consent value when it is not an explicit yes (empty: ""); null when yes."""
+    consent = clean(pl.col(tf.table.consent_column or ""))
+    return (
+        pl.when(_is_ragged(tf))
+        .then(pl.lit(UNREADABLE_CONSENT))
+        .when(consent.str.to_lowercase() != "yes")
+        .then(consent)
+        .when(consent.is_null())
+        .then(pl.lit(""))
+    )
+
+
+def _consent_expr(tf: TableFile, refusals: dict[str, str]) -> pl.Expr:
+    """The consent value that excludes the row (null: the row is not excluded): its patient's refusal,
+    and in the patients table also the row's own (a row with an empty patient_id and no yes)."""
+    by_patient = clean(pl.col("patient_id")).replace_strict(refusals, default=None, return_dtype=pl.String)
+    if tf.table.subject:
+        return pl.coalesce(by_patient, _own_refusal(tf))
+    return by_patient
+
+
 def _validate_in_chunks(
-    tf: TableFile, cross: CrossTable, excluded: pl.Expr
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """validate() of the rows not `excluded` (consent), slice by slice so that validation's helper
+    tf: TableFile, cross: CrossTable, consent: pl.Expr
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """validate() of the rows not excluded for consent, slice by slice so that validation's helper
     columns exist for one slice at a time. Returns (valid rows in line order, with the columns raw needs;
-    quarantined rows with reason and exported text; number excluded). patients is validated whole:
-    duplicate patient_id is a check across all of its rows."""
-    whole = tf.table.name == "patients" or tf.frame.height <= VALIDATION_CHUNK_ROWS
-    chunks = [tf.frame] if whole else tf.frame.iter_slices(VALIDATION_CHUNK_ROWS)
+    quarantined rows with reason and exported text; rows excluded per consent value). The subject table
+    is validated whole: duplicate patient_id is a check across all of its rows."""
     table = tf.table
+    whole = table.subject or tf.frame.height <= VALIDATION_CHUNK_ROWS
+    chunks = [tf.frame] if whole else tf.frame.iter_slices(VALIDATION_CHUNK_ROWS)
     typed_cols = [typed(c) for c in table.column_names]
     # _pid (same values as t__patient_id) is kept only where later tables need it as a cross-table fact
-    pid = [PID] if table.name in ("patients", "rlt_cycles") else []
-    if table.name == "lab_results":
+    keep = [PID] if table.subject or table.first_cycle_column else []
+    if table.age_on:
+        keep.append(AGE)
+    if any(c.type == "lab_value" for c in table.columns):
         typed_cols += ["t__value_qualifier", "value"]  # raw keeps the exported cell as value_text
+    # a ragged row's cells cannot be assigned to columns: none of them is kept
+    ragged = pl.col(REASON).str.starts_with(RAGGED)
+    cells = [pl.when(~ragged).then(pl.col(c)).alias(c) for c in table.column_names]
     valid: list[pl.DataFrame] = []
     invalid: list[pl.DataFrame] = []
-    n_excluded = 0
+    excluded: dict[str, int] = {}
     for chunk in chunks:
-        n_excluded += chunk.select(excluded.sum()).item()
-        checked = validate(replace(tf, frame=chunk.filter(~excluded)), cross)
+        chunk = chunk.with_columns(consent.alias(_CONSENT))
+        refused = pl.col(_CONSENT).is_not_null()
+        for value, n in chunk.filter(refused).group_by(_CONSENT).len().iter_rows():
+            excluded[value] = excluded.get(value, 0) + n
+        checked = validate(replace(tf, frame=chunk.filter(~refused).drop(_CONSENT)), cross)
         ok = pl.col(REASON).is_null()
-        valid.append(checked.filter(ok).select(LINE, *pid, *typed_cols))
-        invalid.append(checked.filter(~ok).select(LINE, PID, REASON, COLUMN, *table.column_names))
+        valid.append(checked.filter(ok).select(LINE, *keep, *typed_cols))
+        invalid.append(checked.filter(~ok).select(LINE, PID, REASON, COLUMN, *cells))
         del checked
     return (
         pl.concat(valid, how="vertical", rechunk=False),
         pl.concat(invalid, how="vertical", rechunk=False),
-        n_excluded,
+        dict(sorted(excluded.items())),
     )
 
 
-def _with_status(df: pl.DataFrame, table: str, horizon: object) -> pl.DataFrame:
-    """Valid rows (in line order) with _status: a later exact copy of an earlier row is a duplicate."""
-    spec = TABLES[table]
-    keys = [typed(c) for c in spec.column_names] + (["t__value_qualifier"] if table == "lab_results" else [])
+def _with_status(df: pl.DataFrame, spec: Table, horizon: object) -> pl.DataFrame:
+    """Valid rows (in line order) with _status: a later exact copy of an earlier row is a duplicate
+    (never in the subject table, where a repeated patient_id is already a quarantine reason)."""
+    keys = [typed(c) for c in spec.column_names]
+    if any(c.type == "lab_value" for c in spec.columns):
+        keys.append("t__value_qualifier")
     # only valid rows are compared, so a quarantined row can never shadow a valid one
     df = df.with_columns(_later_copy(df, keys).alias("_later_copy"))
     df = df.with_columns(
-        pl.when(pl.lit(table != "patients") & pl.col("_later_copy"))
+        pl.when(pl.lit(not spec.subject) & pl.col("_later_copy"))
         .then(pl.lit("duplicate"))
         .otherwise(pl.lit("loaded"))
         .alias("_status")
@@ -260,7 +305,7 @@ def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[st
             rows_loaded=int(n_loaded),
             rows_quarantined=o.quarantined.height,
             rows_duplicate=int(n_duplicate),
-            rows_excluded_consent=o.excluded_consent,
+            rows_excluded_consent=sum(o.excluded_consent.values()),
             rows_after_cutoff=int(n_after),
         )
         by_reason = (
@@ -272,6 +317,11 @@ def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[st
             quarantined[(o.file.entry.file, code)] = n
     return LoadSummary(
         export_id=manifest.export_id,
+        consent_exclusions={
+            (o.file.entry.file, value): n
+            for o in outcomes.values()
+            for value, n in o.excluded_consent.items()
+        },
         data_cutoff=manifest.data_cutoff,
         files=counts,
         quarantined=quarantined,
@@ -290,6 +340,8 @@ def _raw_frame(o: _Outcome, export_id: str) -> pl.DataFrame:
             cols.append(pl.col("t__value_qualifier").alias(name))
         elif name == "after_cutoff":
             cols.append(pl.col("after_cutoff"))
+        elif name == o.file.table.age_column:
+            cols.append(pl.col(AGE).alias(name))
         elif name in LINEAGE_COLUMNS:
             cols.append(_lineage(name, o, export_id))
         else:
@@ -396,6 +448,12 @@ def _write_all(
             orient="row",
         )
         write_table(con, "audit.unknown_columns", UNKNOWN_COLUMNS_COLUMNS, unknown)
+        consent = pl.DataFrame(
+            [(export_id, f, v, n) for (f, v), n in summary.consent_exclusions.items()],
+            schema=[n for n, _ in CONSENT_EXCLUSIONS_COLUMNS],
+            orient="row",
+        )
+        write_table(con, "audit.consent_exclusions", CONSENT_EXCLUSIONS_COLUMNS, consent)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

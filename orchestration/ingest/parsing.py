@@ -14,11 +14,24 @@ def clean(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_date(v: pl.Expr) -> pl.Expr:
-    """ISO YYYY-MM-DD or German DD.MM.YYYY; impossible dates (2024-02-30) are null."""
-    # strptime matches the whole cell (exact), so no separate pattern check is needed
-    iso = v.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    german = v.str.strptime(pl.Date, "%d.%m.%Y", strict=False)
+    """ISO YYYY-MM-DD or German DD.MM.YYYY, always with a four-digit year (`15.11.20` is not a date:
+    strptime alone would read it as the year 20); impossible dates (2024-02-30) are null."""
+    # strptime matches the whole cell, but takes a year of any number of digits: the pattern pins four
+    iso = pl.when(v.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(
+        v.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    )
+    german = pl.when(v.str.contains(r"^\d{1,2}\.\d{1,2}\.\d{4}$")).then(
+        v.str.strptime(pl.Date, "%d.%m.%Y", strict=False)
+    )
     return pl.coalesce(iso, german)
+
+
+def full_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Age in completed years on `on` (the birthday not yet reached that year counts one year less)."""
+    before_birthday = (on.dt.month().cast(pl.Int32) * 100 + on.dt.day()) < (
+        born.dt.month().cast(pl.Int32) * 100 + born.dt.day()
+    )
+    return (on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
 def parse_number(v: pl.Expr, decimal_comma: bool) -> pl.Expr:

@@ -12,7 +12,9 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from orchestration.ingest.manifest import FileEntry
 
 LINE = "line_number"
 N_FIELDS = "n_fields"
+TZ_ENV = "RLT_REGISTRY_TZ"
+DEFAULT_TZ = "Europe/Berlin"
 _BOM = b"\xef\xbb\xbf"
 # A quoted CSV field, with "" as an escaped quote inside it.
 _QUOTED = r'"(?:[^"]|"")*"'
@@ -124,7 +128,13 @@ def _check_utf8(data: bytes, entry: FileEntry) -> None:
 
 
 def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl.DataFrame | None:
-    """Vectorised read; None when records do not map one-to-one onto physical lines."""
+    """Vectorised read; None when records do not map one-to-one onto physical lines.
+
+    The field count and the values of a line come from one reading of it: a line whose quotes all
+    enclose whole fields (well-formed, as most exporters write) is split by polars' quote-aware reader,
+    and its count is the separators outside those fields + 1, which is how that reader splits it; a line
+    with any other quote (`Klinik "Nord, Haus 2"`: mid-field) is parsed by the csv module, which gives
+    its fields and so their count."""
     # One column per physical line (NUL never occurs: checked above), to number lines and count fields.
     lines = pl.read_csv(
         io.BytesIO(data),
@@ -135,20 +145,25 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         new_columns=["line"],
     )
     line = pl.col("line")
-    if lines.select((line.str.count_matches('"', literal=True) % 2 == 1).any()).item():
-        return None
-    n_fields = (
-        pl.when(line.str.contains('"', literal=True))
-        .then(line.str.replace_all(_QUOTED, ""))
-        .otherwise(line)
-        .str.count_matches(sep, literal=True)
-        + 1
-    )
+    quotes = line.str.count_matches('"', literal=True)
+    if lines.select((quotes % 2 == 1).any()).item():
+        return None  # a quoted field may span lines: the csv module reads the whole file
+    field = f'(?:{_QUOTED}|[^"{re.escape(sep)}]*)'
+    well_formed = line.str.contains(f"^{field}(?:{re.escape(sep)}{field})*\\r?$")
+    irregular = lines.with_row_index(LINE, offset=1).filter((quotes > 0) & ~well_formed)
     # what the lines tell, computed before the cells are read, so that the two copies of the file's text
     # (lines and cells) never exist at once
     meta = lines.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-        n_fields.cast(pl.Int64).alias(N_FIELDS),
+        (
+            pl.when(quotes > 0)
+            .then(line.str.replace_all(_QUOTED, ""))
+            .otherwise(line)
+            .str.count_matches(sep, literal=True)
+            + 1
+        )
+        .cast(pl.Int64)
+        .alias(N_FIELDS),
         line.is_null().alias("_blank"),
     )
     del lines
@@ -169,10 +184,25 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         return None
     cells = cells.rename(dict(zip(cells.columns, order, strict=True)))
     frame = pl.concat([meta, cells.select(order)], how="horizontal")
+    if irregular.height:
+        frame = frame.update(_csv_lines(irregular, sep, found), on=LINE, include_nulls=True)
     # Line 1 is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
     if meta.get_column("_blank").any():
         return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
     return frame.slice(1).drop("_blank")
+
+
+def _csv_lines(irregular: pl.DataFrame, sep: str, found: dict[str, int]) -> pl.DataFrame:
+    """Field count and contract cells of single lines with quotes that do not enclose whole fields (each
+    a whole record: its quotes are balanced), parsed by the csv module."""
+    rows: dict[str, list[object]] = {LINE: [], N_FIELDS: [], **{c: [] for c in found}}
+    for number, text in irregular.iter_rows():
+        record = next(csv.reader([text], delimiter=sep))
+        rows[LINE].append(number)
+        rows[N_FIELDS].append(len(record))
+        for c, i in found.items():
+            rows[c].append(record[i] if i < len(record) and record[i] != "" else None)
+    return pl.DataFrame(rows, schema={LINE: pl.Int64, N_FIELDS: pl.Int64, **{c: pl.String for c in found}})
 
 
 def _csv_slow(text: str, sep: str, entry: FileEntry, found: dict[str, int]) -> pl.DataFrame:
@@ -210,12 +240,17 @@ def _read_parquet(data: bytes, entry: FileEntry, table: Table) -> TableFile:
         df = pl.read_parquet(io.BytesIO(data), columns=[names[i] for i in found.values()])
     except Exception as e:
         raise ExportError(f"{entry.file}: unreadable Parquet file ({e})") from None
+    tz = registry_time_zone()
     cols: list[pl.Series] = []
     for c, i in found.items():
         s = df.get_column(names[i])
         # Text with the same spelling a CSV would carry, so that one validation path serves both formats.
-        if s.dtype == pl.Datetime:
-            s = s.dt.date()
+        if isinstance(s.dtype, pl.Datetime):
+            # an instant (time-zone aware) is dated where the registry is; a naive timestamp as written
+            s = (s.dt.convert_time_zone(tz) if s.dtype.time_zone else s).dt.date()
+        elif s.dtype == pl.Boolean and c == table.consent_column:
+            # a Parquet boolean true is an explicit yes; false stays "false" (counted as that value)
+            s = pl.Series(c, ["yes" if v else "false" if v is not None else None for v in s.to_list()])
         try:
             cols.append(s.cast(pl.String).alias(c))
         except pl.exceptions.PolarsError:
@@ -224,6 +259,16 @@ def _read_parquet(data: bytes, entry: FileEntry, table: Table) -> TableFile:
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE), pl.lit(None, pl.Int64).alias(N_FIELDS)
     )
     return TableFile(entry, table, _with_all_columns(frame, table), None, unknown, decimal_comma=False)
+
+
+def registry_time_zone() -> str:
+    """RLT_REGISTRY_TZ (read at each call), default Europe/Berlin; an unknown zone fails the export."""
+    name = os.environ.get(TZ_ENV, "").strip() or DEFAULT_TZ
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ExportError(f"{TZ_ENV}={name!r} is not a known time zone (e.g. Europe/Berlin)") from None
+    return name
 
 
 def _with_all_columns(frame: pl.DataFrame, table: Table) -> pl.DataFrame:

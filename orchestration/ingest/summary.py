@@ -36,6 +36,8 @@ class LoadSummary:
     unknown_columns: dict[str, tuple[str, ...]]  # file -> names of columns outside the contract
     missing_optional_tables: tuple[str, ...] = ()
     ignored_files: tuple[str, ...] = field(default=())  # listed in the manifest, not a contract table
+    # (file, consent value of the excluded rows' patient) -> rows excluded for consent
+    consent_exclusions: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def format(self) -> str:
         lines = [
@@ -65,6 +67,10 @@ class LoadSummary:
             lines.append("Quarantined rows by reason:")
             for (file, reason), n in sorted(self.quarantined.items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"  {file}: {reason}: {n:,}")
+        if self.consent_exclusions:
+            lines.append("Rows excluded for missing consent, by consent value:")
+            for (file, value), n in sorted(self.consent_exclusions.items()):
+                lines.append(f"  {file}: {value!r}: {n:,}")
         if any(self.unknown_columns.values()):
             lines.append("Columns outside the contract (not loaded):")
             for file, names in self.unknown_columns.items():

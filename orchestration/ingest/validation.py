@@ -2,25 +2,38 @@
 
 Everything is a polars expression over whole columns; Python only touches distinct unit spellings and
 the seed tables. Checks run in a fixed order and the first failing one names the row's reason:
-ragged line -> duplicate patient_id (patients) -> orphan -> each column in contract order (missing,
-unparseable, vocabulary, range) -> units and plausibility after unit conversion -> rules across columns
-(death before last alive) -> rules across tables (death before first cycle, sample before birth).
+ragged line -> duplicate patient_id (the subject table) -> orphan -> each column in contract order
+(missing, unparseable, vocabulary, implausible date, range) -> units and plausibility after unit
+conversion -> rules across columns (death before last alive) -> rules across tables (death before first
+cycle, sample or administration before birth). Which table has which rule is a fact of its `Table` spec.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
 from orchestration.contract import seeds
-from orchestration.contract.tables import Column
-from orchestration.ingest.parsing import clean, lab_number, lab_qualifier, parse_date, parse_int, parse_number
+from orchestration.contract.tables import Column, Table
+from orchestration.ingest.parsing import (
+    clean,
+    full_years,
+    lab_number,
+    lab_qualifier,
+    parse_date,
+    parse_int,
+    parse_number,
+)
 from orchestration.ingest.reading import N_FIELDS, TableFile
 
 REASON = "_reason"
 COLUMN = "_column"
 PID = "_pid"
+AGE = "_age"  # age in full years on the table's `age_on` date
+RAGGED = "wrong_field_count"
+EARLIEST_DATE = date(1900, 1, 1)
 # (column at fault or "" for the whole line, condition that fails the row, reason text)
 Check = tuple[str, pl.Expr, pl.Expr]
 
@@ -36,8 +49,9 @@ def _v(name: str) -> pl.Expr:
 
 @dataclass(frozen=True)
 class CrossTable:
-    """Facts from other tables that row validation needs."""
+    """Facts from the export and other tables that row validation needs."""
 
+    latest_date: date  # exported_at, as a date in the registry's time zone: no later date is plausible
     known_patients: pl.Series | None = None  # loaded patient_ids; None while validating patients itself
     birth_dates: pl.DataFrame | None = None  # _pid, _birth_date of loaded patients
     first_cycles: pl.DataFrame | None = None  # _pid, _first_cycle (earliest valid administration_date)
@@ -60,21 +74,19 @@ def validate(tf: TableFile, cross: CrossTable) -> pl.DataFrame:
                 "",
                 pl.col(N_FIELDS) != tf.header_fields,
                 pl.format(
-                    "wrong_field_count: {} fields, the header has {}",
-                    pl.col(N_FIELDS),
-                    pl.lit(tf.header_fields),
+                    RAGGED + ": {} fields, the header has {}", pl.col(N_FIELDS), pl.lit(tf.header_fields)
                 ),
             )
         )
-    if table.name == "patients":
+    if table.subject:
         dup = pl.col(PID).is_not_null() & pl.col(PID).is_duplicated()
         checks.append(("patient_id", dup, pl.lit("duplicate_patient_id")))
     elif cross.known_patients is not None:
         orphan = pl.col(PID).is_not_null() & ~pl.col(PID).is_in(cross.known_patients.implode())
         checks.append(("patient_id", orphan, pl.lit("orphan: patient_id not among loaded patients")))
     for col in table.columns:
-        checks += _column_checks(col, table.name)
-    checks += _table_checks(tf, cross)
+        checks += _column_checks(col, table.name, cross.latest_date)
+    checks += _table_checks(table, cross)
 
     return _first_failure(df, checks)
 
@@ -133,7 +145,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _column_checks(col: Column, table: str) -> list[Check]:
+def _column_checks(col: Column, table: str, latest_date: date) -> list[Check]:
     v, t = _v(col.name), pl.col(typed(col.name))
     checks: list[Check] = []
     if col.required:
@@ -143,7 +155,18 @@ def _column_checks(col: Column, table: str) -> list[Check]:
         allowed = ", ".join(sorted(seeds.vocabularies()[(table, col.name)]))
         checks.append((col.name, bad, pl.lit(f"not_in_vocabulary: expected one of {allowed}")))
     elif col.type == "date":
-        checks.append((col.name, bad, pl.lit("unparseable_date: expected YYYY-MM-DD or DD.MM.YYYY")))
+        checks.append(
+            (col.name, bad, pl.lit("unparseable_date: expected YYYY-MM-DD or DD.MM.YYYY (four-digit year)"))
+        )
+        window = f"{EARLIEST_DATE.isoformat()}–{latest_date.isoformat()} (exported_at)"
+        checks.append(
+            (
+                col.name,
+                (t < pl.lit(EARLIEST_DATE)) | (t > pl.lit(latest_date)),
+                # no value in the text: the reason must not carry a birth date (never stored)
+                pl.lit(f"implausible_date: outside {window}"),
+            )
+        )
     elif col.type == "int":
         checks.append((col.name, bad, pl.lit("unparseable_number: expected a whole number")))
     elif col.type in ("float", "lab_value"):
@@ -162,19 +185,16 @@ def _column_checks(col: Column, table: str) -> list[Check]:
 
 
 def _with_units_and_ranges(df: pl.DataFrame, tf: TableFile) -> pl.DataFrame:
-    """Seed spelling of the unit, factor to canonical, plausible range: for lab values and activities.
+    """Seed spelling of the unit, factor to canonical, plausible range: for tables with `units`.
 
     Lookups go through small integer/text dictionaries (distinct units x quantities), never joins:
     a join of 10 million lab rows costs seconds, a dictionary lookup a fraction of that."""
-    spec = {
-        "lab_results": ("unit", "analyte", "analyte"),
-        "rlt_cycles": ("activity_unit", "radioligand", None),
-    }
-    if tf.table.name not in spec:
+    spec = tf.table.units
+    if spec is None:
         return df
-    unit_col, qual_col, qty_col = spec[tf.table.name]
-    units = df.get_column(f"v__{unit_col}").drop_nulls().unique().sort().to_list()
-    quantities = sorted(_vocabulary(tf.table.name, qty_col).values()) if qty_col else ["activity"]
+    units = df.get_column(f"v__{spec.unit}").drop_nulls().unique().sort().to_list()
+    qty_col = spec.quantity_column
+    quantities = sorted(_vocabulary(tf.table.name, qty_col).values()) if qty_col else [spec.quantity]
     conversions = seeds.unit_conversions()
     seed_unit: dict[int, str] = {}
     factor: dict[int, float] = {}
@@ -190,7 +210,7 @@ def _with_units_and_ranges(df: pl.DataFrame, tf: TableFile) -> pl.DataFrame:
         if qty_col
         else pl.lit(0, pl.Int64)
     )
-    unit_code = _v(unit_col).replace_strict(
+    unit_code = _v(spec.unit).replace_strict(
         {u: i for i, u in enumerate(units)}, default=None, return_dtype=pl.Int64
     )
     canonical = {q: u for (q, _), (u, f) in conversions.items() if f == 1.0}
@@ -199,12 +219,12 @@ def _with_units_and_ranges(df: pl.DataFrame, tf: TableFile) -> pl.DataFrame:
         for (q, qual), (lo, hi) in seeds.plausible_ranges().items()
         if q in quantities
     }
-    range_key = pl.col(typed(qual_col))
+    range_key = pl.col(typed(spec.range_by))
     df = df.with_columns((qty_code * len(units) + unit_code).alias("_ukey"))
     return df.with_columns(
         pl.col("_ukey")
         .replace_strict(seed_unit, default=None, return_dtype=pl.String)
-        .alias(typed(unit_col)),
+        .alias(typed(spec.unit)),
         pl.col("_ukey").replace_strict(factor, default=None, return_dtype=pl.Float64).alias("_factor"),
         range_key.replace_strict(
             {k: v[0] for k, v in ranges.items()}, default=None, return_dtype=pl.Float64
@@ -219,65 +239,71 @@ def _with_units_and_ranges(df: pl.DataFrame, tf: TableFile) -> pl.DataFrame:
 
 
 def _with_cross_table(df: pl.DataFrame, tf: TableFile, cross: CrossTable) -> pl.DataFrame:
-    if tf.table.name == "lab_results" and cross.birth_dates is not None:
+    table = tf.table
+    if table.age_on and cross.birth_dates is not None:
         df = df.join(cross.birth_dates, on=PID, how="left", maintain_order="left")
-    if tf.table.name == "vital_status" and cross.first_cycles is not None:
+        df = df.with_columns(full_years(pl.col("_birth_date"), pl.col(typed(table.age_on))).alias(AGE))
+    if table.not_before_first_cycle and cross.first_cycles is not None:
         df = df.join(cross.first_cycles, on=PID, how="left", maintain_order="left")
     return df
 
 
-def _table_checks(tf: TableFile, cross: CrossTable) -> list[Check]:
-    name = tf.table.name
+def _table_checks(table: Table, cross: CrossTable) -> list[Check]:
     checks: list[Check] = []
-    if name in ("lab_results", "rlt_cycles"):
-        unit_col, qty_col, value_col = (
-            ("unit", "analyte", "value") if name == "lab_results" else ("activity_unit", None, "activity")
-        )
-        qty_text = pl.col(typed(qty_col)) if qty_col else pl.lit("activity")
+    spec = table.units
+    if spec is not None:
+        qty_text = pl.col(typed(spec.quantity_column)) if spec.quantity_column else pl.lit(spec.quantity)
         # _ukey is null when the unit is missing or the quantity (analyte) is itself invalid
         unknown = pl.col("_ukey").is_not_null() & pl.col("_factor").is_null()
-        checks.append((unit_col, unknown, pl.format("unknown_unit: '{}' for {}", _v(unit_col), qty_text)))
-        canonical = pl.col(typed(value_col)) * pl.col("_factor")
+        checks.append((spec.unit, unknown, pl.format("unknown_unit: '{}' for {}", _v(spec.unit), qty_text)))
+        canonical = pl.col(typed(spec.value)) * pl.col("_factor")
         out = (canonical < pl.col("_lo")) | (canonical > pl.col("_hi"))
         checks.append(
             (
-                value_col,
+                spec.value,
                 out,
                 pl.format(
                     "implausible_value: {} {} = {} outside {}",
-                    _v(value_col),
-                    pl.col(typed(unit_col)),
+                    _v(spec.value),
+                    pl.col(typed(spec.unit)),
                     canonical.round(6),
                     pl.col("_range_text"),
                 ),
             )
         )
-    if name == "vital_status":
-        death, alive = pl.col(typed("death_date")), pl.col(typed("last_known_alive_date"))
-        checks.append(
-            (
-                "death_date",
-                death < alive,
-                pl.lit("death_before_last_alive: death_date before last_known_alive_date"),
-            )
-        )
-        if cross.first_cycles is not None:
+    for col in table.columns:
+        if col.not_before:
+            code = f"{_event(col.name)}_before_{_event(col.not_before)}"
             checks.append(
                 (
-                    "death_date",
-                    death < pl.col("_first_cycle"),
+                    col.name,
+                    pl.col(typed(col.name)) < pl.col(typed(col.not_before)),
+                    pl.lit(f"{code}: {col.name} before {col.not_before}"),
+                )
+            )
+    if cross.first_cycles is not None:
+        for name in table.not_before_first_cycle:
+            checks.append(
+                (
+                    name,
+                    pl.col(typed(name)) < pl.col("_first_cycle"),
                     pl.format(
-                        "death_before_first_cycle: death_date before the first cycle on {}",
+                        f"{_event(name)}_before_first_cycle: {name} before the first cycle on {{}}",
                         pl.col("_first_cycle"),
                     ),
                 )
             )
-    if name == "lab_results" and cross.birth_dates is not None:
+    if table.age_on and cross.birth_dates is not None:
         checks.append(
             (
-                "sample_date",
-                pl.col(typed("sample_date")) < pl.col("_birth_date"),
-                pl.lit("sample_before_birth: sample_date before birth_date"),
+                table.age_on,
+                pl.col(typed(table.age_on)) < pl.col("_birth_date"),
+                pl.lit(f"{_event(table.age_on)}_before_birth: {table.age_on} before birth_date"),
             )
         )
     return checks
+
+
+def _event(date_column: str) -> str:
+    """`death_date` -> `death`, `last_known_alive_date` -> `last_alive` (the reason codes' spelling)."""
+    return {"last_known_alive_date": "last_alive"}.get(date_column, date_column.removesuffix("_date"))

@@ -30,6 +30,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from orchestration.feedback.index import feedback_index_html
 from orchestration.reporting.qmd import INLINE_EXPR, CodeCell, Markdown, QmdDocument, parse_qmd
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +98,8 @@ def render_cohort_reports(
             for name in names:
                 paths.append(session.render(Path(qmd), out_dir / targets[name], _params(name, warehouse)))
     index = out_dir / "index.html"
-    _write_private(index, _index_html(names, targets, descriptions).encode("utf-8"))
+    extra = feedback_index_html(warehouse)  # issue 13: changes since the last export, site pages
+    _write_private(index, _index_html(names, targets, descriptions, extra).encode("utf-8"))
     return [*paths, index]
 
 
@@ -129,7 +131,8 @@ def render_export_reports(warehouse: Path, reports_root: Path) -> list[Path]:
     names = list(descriptions)
     targets = {name: f"{export_dir}/{file}" for name, file in _file_names(names).items()}
     latest = Path(reports_root) / "index.html"
-    _write_private(latest, _index_html(names, targets, descriptions).encode("utf-8"))
+    extra = feedback_index_html(warehouse, f"{export_dir}/")  # issue 13
+    _write_private(latest, _index_html(names, targets, descriptions, extra).encode("utf-8"))
     return [*paths, latest]
 
 
@@ -507,7 +510,10 @@ def _file_names(names: list[str]) -> dict[str, str]:
 
 
 def _index_html(
-    names: list[str], targets: dict[str, str], descriptions: Mapping[str, tuple[str | None, int | None]]
+    names: list[str],
+    targets: dict[str, str],
+    descriptions: Mapping[str, tuple[str | None, int | None]],
+    extra: str = "",
 ) -> str:
     rows = []
     for name in names:
@@ -522,7 +528,7 @@ def _index_html(
         f"<title>Cohort reports</title><style>{REPORT_CSS}</style></head><body>"
         "<h1>Cohort reports</h1>"
         '<table class="report-table"><thead><tr><th>Cohort</th><th>Description</th><th>Patients, n</th>'
-        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{extra}</body></html>\n"
     )
 
 

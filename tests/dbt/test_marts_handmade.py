@@ -70,7 +70,8 @@ def test_dim_patient_treatment_and_history(marts) -> None:
     # 7.4 GBq + 7400 MBq + 200 mCi (x 0.037) = 3 x 7.4; enzalutamide (NAAD), docetaxel 2021 then cabazitaxel
     # 2022 (2nd line); bone diffuse 2022-12-15 before t0, liver 2023-03-01 after t0 (not baseline).
     assert got["P01"] == (3, 1, 22.2, 7.4, True, True, True, True, True, False, False, date(2024, 9, 1))
-    # series 1 and 2; death 2024-10-01 after the cut-off -> alive at the cut-off -> last contact 2024-09-15.
+    # series 1 and 2; death 2024-09-16 (the export day) after the cut-off -> alive at the cut-off -> last
+    # contact 2024-09-15. (A death after exported_at would be implausible: quarantined.)
     assert got["P03"] == (2, 2, 14.8, 7.4, False, False, False, False, False, False, False, date(2024, 9, 15))
     # 7.0 + 7.5 + 8.0; last contact from the AE assessment of 2024-08-20 (vital status says 2024-08-01).
     assert got["P04"][:4] == (3, 1, 22.5, 7.5) and got["P04"][-1] == date(2024, 8, 20)

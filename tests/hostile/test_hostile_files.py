@@ -79,18 +79,12 @@ CASES: list[tuple[str, dict[str, str | bytes | None], dict[str, int], Fails | Lo
         ),
     ),
     (
-        "truncated_mid_row",  # last row cut after the sex column, checksum of the truncated bytes
+        # last row cut after the sex column, checksum of the truncated bytes: a ragged patients row has no
+        # readable consent, so P3 is excluded from every table (counted), nothing of it stored (issue 16.1)
+        "truncated_mid_row",
         {"patients.csv": PAT[: PAT.index("P3,S2,1955-11-30,M") + len("P3,S2,1955-11-30,M")]},
         {},
-        Loads(
-            quarantine={
-                "patients": [(4, None, "wrong_field_count")],
-                "rlt_cycles": [(4, "patient_id", "orphan")],
-                "vital_status": [(4, "patient_id", "orphan")],
-                "lab_results": [(5, "patient_id", "orphan")],
-            },
-            rows_read={"patients.csv": 3},
-        ),
+        Loads(quarantine={}, rows_read={"patients.csv": 3}),
     ),
     (
         "duplicated_header_line",
@@ -191,10 +185,18 @@ CASES: list[tuple[str, dict[str, str | bytes | None], dict[str, int], Fails | Lo
         Loads(quarantine={"rlt_cycles": [(5, "activity", "implausible_value")]}),
     ),
     (
-        "years_1900_and_2999",  # 1900 is before the birth date; 2999 is after the cut-off (loaded, ignored)
+        # 1900 is before the birth date; 2999 is after exported_at: implausible (issue 16.4)
+        "years_1900_and_2999",
         {"lab_results.csv": LAB + "P1,1900-01-01,psa,1,ng/mL,,\nP1,2999-01-01,psa,1,ng/mL,,\n"},
         {},
-        Loads(quarantine={"lab_results": [(6, "sample_date", "sample_before_birth")]}),
+        Loads(
+            quarantine={
+                "lab_results": [
+                    (6, "sample_date", "sample_before_birth"),
+                    (7, "sample_date", "implausible_date"),
+                ]
+            }
+        ),
     ),
     (
         "nan_inf_and_overflow_numbers",
@@ -382,13 +384,15 @@ def test_greek_mu_and_micro_sign_store_the_seed_spelling(tmp_path: Path) -> None
     assert units == seed and len(units) == 1
 
 
-def test_year_2999_loaded_and_counted_after_cutoff(tmp_path: Path) -> None:
+def test_year_2999_quarantined_as_implausible(tmp_path: Path) -> None:
     con = duckdb.connect()
     summary = load_export(
         write_export(tmp_path / "e", {"lab_results.csv": LAB + "P1,2999-01-01,psa,1,ng/mL,,\n"}), con
     )
-    assert summary.files["lab_results.csv"].rows_after_cutoff == 1
-    assert con.execute("SELECT after_cutoff FROM raw.lab_results WHERE line_number = 6").fetchone() == (True,)
+    assert summary.files["lab_results.csv"].rows_after_cutoff == 0
+    assert con.execute("SELECT line_number, reason FROM quarantine.lab_results").fetchall() == [
+        (6, "implausible_date: outside 1900-01-01–2024-09-16 (exported_at)")
+    ]
 
 
 def test_many_cases() -> None:

@@ -30,15 +30,22 @@ MRN = "MRN-99887766"
 NOTE = "Zebulon called about his MRN-99887766"
 FORMULA = "=cmd|' /C calc'!A0"
 KEY = "test-pseudonym-key-not-a-secret"
+# the issue's reproductions (16.1, 16.10)
+MRN_SHORT = "MRN-1234567"
+NAME_SHORT = "Hans Mustermann"
+KLINIK_PLACEHOLDER = "KLINIK-PLACEHOLDER"
+# the issue's PX7, spelt so that no base64 image of a report can hold it by chance
+SHORT_ROW_ID = "PX7_16.1"
 
 
 @dataclass(frozen=True)
 class PlantedExport:
     path: Path
     patient_ids: list[str]
-    refused_ids: list[str]  # consent_data_use = no
+    refused_ids: list[str]  # consent not an explicit yes, or a ragged patients row
     birth_dates: list[str]  # as written, plus their ISO form
     formula_patient: str
+    impossible_birth: str  # patient whose birth date is 0000-01-01
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,42 @@ def planted(tmp_path_factory) -> PlantedExport:
         pid, consent, birth, site = (
             names.index(c) for c in ("patient_id", "consent_data_use", "birth_date", "site_id")
         )
-        for i, row in enumerate(body):
+        for row in body:
             row[names.index("patient_name")] = NAME
             row[names.index("mrn")] = MRN
-            if i in (3, 17):  # two more patients without consent
-                row[consent] = "no"
+        # issue 16.2: consent that is not an explicit yes (the Cyrillic о in "nо" included)
+        for i, value in zip(
+            (3, 17, 20, 23, 26, 29, 32), ("no", "nein", "No.", "withdrawn", "0", "n\u043e", ""), strict=True
+        ):
+            body[i][consent] = value
         body[0][site] = FORMULA
         facts["formula_patient"] = body[0][pid].strip()
         facts["ids"] = [r[pid].strip() for r in body]
-        facts["refused"] = [r[pid].strip() for r in body if r[consent].strip().lower() == "no"]
+        facts["refused"] = [r[pid].strip() for r in body if r[consent].strip().lower() != "yes"]
         facts["births"] = sorted({r[birth].strip() for r in body} | {_iso(r[birth]) for r in body})
+        # issue 16.1: an existing patient's row one field short (site_id missing: the record number slides
+        # into site_id, the name into consent) and the issue's appended short row of a new patient
+        short = body[35]
+        facts["refused"].append(short[pid].strip())
+        body[35] = short[:site] + short[site + 1 :]
+        extra = dict.fromkeys(names, "")
+        extra.update(patient_id=SHORT_ROW_ID, mrn=MRN_SHORT, birth_date="1950-01-01", sex="M")
+        extra.update(gleason_score="8")
+        extra.update(consent_data_use="yes", patient_name=NAME_SHORT)
+        body.append([extra[n] for n in names if n != "site_id"])
+        facts["refused"].append(SHORT_ROW_ID)
+        # issue 16.10: a mid-field quote spanning the separator and so one field too many (placeholder,
+        # written raw after the csv writer, which would quote it properly)
+        body[38][site] = KLINIK_PLACEHOLDER
+        facts["refused"].append(body[38][pid].strip())
+        # issue 16.4: an impossible birth date; a two-digit year in a cycle (below)
+        body[41][birth] = "0000-01-01"
+        facts["impossible_birth"] = body[41][pid].strip()
+        return header, body
+
+    def cycles(header: list[str], body: list[list[str]]):
+        names = [h.strip().lower() for h in header]
+        body[5][names.index("administration_date")] = "15.11.20"
         return header, body
 
     def labs(header: list[str], body: list[list[str]]):
@@ -99,17 +132,25 @@ def planted(tmp_path_factory) -> PlantedExport:
 
     _rewrite_csv(path / "patients.csv", patients)
     _rewrite_csv(path / "lab_results.csv", labs)
+    _rewrite_csv(path / "rlt_cycles.csv", cycles)
+    text = (path / "patients.csv").read_bytes().decode("utf-8")
+    sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    (path / "patients.csv").write_bytes(
+        text.replace(KLINIK_PLACEHOLDER, f'Klinik "Nord{sep} Haus 2"').encode()
+    )
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    for name in ("patients.csv", "lab_results.csv"):
+    for name in ("patients.csv", "lab_results.csv", "rlt_cycles.csv"):
         manifest["files"][name]["sha256"] = hashlib.sha256((path / name).read_bytes()).hexdigest()
+        manifest["files"][name]["rows"] = (path / name).read_bytes().rstrip(b"\n").count(b"\n")
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert len(facts["refused"]) >= 2  # type: ignore[arg-type]
+    assert len(facts["refused"]) >= 10  # type: ignore[arg-type]
     return PlantedExport(
         path,
         facts["ids"],  # type: ignore[arg-type]
         facts["refused"],  # type: ignore[arg-type]
         facts["births"],  # type: ignore[arg-type]
         facts["formula_patient"],  # type: ignore[arg-type]
+        facts["impossible_birth"],  # type: ignore[arg-type]
     )
 
 
@@ -182,9 +223,12 @@ def in_reports(reports: Path, needles: list[str]) -> dict[str, list[str]]:
 
 
 def test_planted_identifiers_reach_no_table_and_no_report(plain: Run) -> None:
-    needles = [NAME, MRN, "Zebulon", "Quixfeather", "99887766"]
+    needles = [NAME, MRN, "Zebulon", "Quixfeather", "99887766", MRN_SHORT, NAME_SHORT, "Mustermann", "Klinik"]
     with duckdb.connect(str(plain.warehouse), read_only=True) as con:
         assert len(tables(con)) > 30  # the search really covers the whole warehouse
+        assert {"raw", "quarantine", "audit", "staging", "intermediate", "marts", "analysis"} <= {
+            s for s, _ in tables(con)
+        }
         assert hits(con, needles) == {}
         # the names of the columns outside the contract are reported, never their values
         names = {
@@ -194,28 +238,70 @@ def test_planted_identifiers_reach_no_table_and_no_report(plain: Run) -> None:
     assert in_reports(plain.reports, needles) == {}
 
 
-def test_no_birth_date_in_marts_analysis_audit_or_reports(plain: Run, planted: PlantedExport) -> None:
-    published = ("marts", "analysis", "audit")
+def test_no_birth_date_anywhere(plain: Run, planted: PlantedExport) -> None:
+    """Issue 15.8: no birth date in any schema of the published file (raw and quarantine included)."""
     with duckdb.connect(str(plain.warehouse), read_only=True) as con:
         birth_cols = con.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema IN ('marts', 'analysis', 'audit') AND lower(column_name) LIKE '%birth%'"
+            "WHERE table_catalog = current_database() AND lower(column_name) LIKE '%birth%'"
         ).fetchall()
         assert birth_cols == []
-        # raw holds them (the search would find them there): the needles are right
-        assert hits(con, planted.birth_dates, ("raw",))
-        assert hits(con, planted.birth_dates, published) == {}
+        assert hits(con, planted.birth_dates) == {}
+        # the search finds dates where they are: t0 dates of the marts, as ISO text
+        t0 = con.execute("SELECT CAST(min(t0_date) AS VARCHAR) FROM marts.dim_patient").fetchone()[0]
+        assert "marts.dim_patient" in hits(con, [t0])
     assert in_reports(plain.reports, planted.birth_dates) == {}
 
 
 def test_no_row_of_a_non_consenting_patient_anywhere(plain: Run, planted: PlantedExport) -> None:
+    """Issue 16.1/16.2: every patient whose consent is not an explicit yes, or whose patients row is
+    ragged, is nowhere in the warehouse (quarantine included); the exclusions are counted per value."""
     with duckdb.connect(str(plain.warehouse), read_only=True) as con:
         assert hits(con, planted.refused_ids) == {}
         consenting = [p for p in planted.patient_ids if p not in planted.refused_ids][:3]
         assert "marts.dim_patient" in hits(con, consenting)  # the search finds ids where they are
         excluded = con.execute("SELECT sum(rows_excluded_consent) FROM audit.export_loads").fetchone()[0]
         assert excluded > 0
+        values = con.execute(
+            "SELECT consent_value, n_rows FROM audit.consent_exclusions "
+            "WHERE file = 'patients.csv' ORDER BY 1"
+        ).fetchall()
+        assert sorted(values) == sorted(
+            [
+                ("", 1),
+                ("(unreadable: wrong field count)", 3),
+                ("0", 1),
+                ("No.", 1),
+                ("n\u043e", 1),
+                ("nein", 1),
+                ("no", 1),
+                ("withdrawn", 1),
+            ]
+        )
+        per_file = con.execute(
+            "SELECT file, sum(n_rows) FROM audit.consent_exclusions GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        loads = con.execute(
+            "SELECT file, rows_excluded_consent FROM audit.export_loads "
+            "WHERE rows_excluded_consent > 0 ORDER BY 1"
+        ).fetchall()
+        assert per_file == loads
     assert in_reports(plain.reports, planted.refused_ids) == {}
+
+
+def test_one_bad_cell_never_fails_the_night(plain: Run, planted: PlantedExport) -> None:
+    """Issue 16.4: a birth date 0000-01-01 and a cycle dated 15.11.20 are quarantined with their reasons
+    (the refresh of the `plain` fixture published), instead of failing a dbt test."""
+    with duckdb.connect(str(plain.warehouse), read_only=True) as con:
+        births = con.execute(
+            "SELECT column_name, reason FROM quarantine.patients WHERE patient_id = ?",
+            [planted.impossible_birth],
+        ).fetchall()
+        cycles = con.execute(
+            "SELECT column_name, reason FROM quarantine.rlt_cycles WHERE line_number = 7"
+        ).fetchall()
+    assert [(c, r.split(":")[0]) for c, r in births] == [("birth_date", "implausible_date")]
+    assert [(c, r.split(":")[0]) for c, r in cycles] == [("administration_date", "unparseable_date")]
 
 
 def test_formula_site_id_stored_and_shown_as_text(plain: Run, planted: PlantedExport) -> None:

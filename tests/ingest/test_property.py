@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -95,10 +96,11 @@ def data_lines(text: str, sep: str) -> dict[int, list[str]]:
 def test_every_row_has_exactly_one_outcome(ops: list[tuple[str, str, int, int, str]], sep: str) -> None:
     texts = {f: corrupt(VALID_FILES[f], [o[1:] for o in ops if o[0] == f], sep) for f in FILES}
     lines = {f: data_lines(t, sep) for f, t in texts.items()}
+    # consent is only an explicit yes in a row whose 7 fields can be assigned to columns
     refused = {
         cells[0].strip()
         for cells in lines["patients.csv"].values()
-        if len(cells) > 6 and cells[6].strip().lower() == "no" and cells[0].strip()
+        if not _consents(cells) and cells[0].strip()
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = write_export(Path(tmp) / "export", dict(texts))
@@ -108,11 +110,21 @@ def test_every_row_has_exactly_one_outcome(ops: list[tuple[str, str, int, int, s
         con.close()
 
 
+def consent_rule(n_fields: int, consent_col: int) -> Callable[[list[str]], bool]:
+    """The contract's consent, independently: a patients row of exactly the header's field count whose
+    consent cell is `yes` (trimmed, any case)."""
+    return lambda cells: len(cells) == n_fields and cells[consent_col].strip().lower() == "yes"
+
+
+_consents = consent_rule(7, 6)
+
+
 def assert_every_row_accounted(
     con: duckdb.DuckDBPyConnection,
     summary: LoadSummary,
     lines: dict[str, dict[int, list[str]]],
     refused: set[str],
+    consents: Callable[[list[str]], bool] = _consents,
 ) -> None:
     """Every data line of every file is loaded, quarantined, a counted duplicate or excluded for consent:
     exactly one of them, and the summary's counts say so."""
@@ -131,7 +143,11 @@ def assert_every_row_accounted(
         stored = raw + quarantine
         assert len(stored) == len(set(stored)), f"a line stored twice in {f}"
         assert set(stored) <= set(file_lines)
-        consent_lines = {n for n, cells in file_lines.items() if cells and cells[0].strip() in refused}
+        consent_lines = {
+            n
+            for n, cells in file_lines.items()
+            if cells and (cells[0].strip() in refused or (f == "patients.csv" and not consents(cells)))
+        }
         assert counts.rows_excluded_consent == len(consent_lines)
         assert not consent_lines & set(stored)
         missing = set(file_lines) - set(stored) - consent_lines

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from orchestration.ingest import load_export
 from orchestration.synthetic import generate_export
 from tests.ingest.conftest import write_export
-from tests.ingest.test_property import NASTY, assert_every_row_accounted, corrupt, data_lines
+from tests.ingest.test_property import NASTY, assert_every_row_accounted, consent_rule, corrupt, data_lines
 
 
 @cache
@@ -59,14 +59,15 @@ def test_generated_export_every_row_has_exactly_one_outcome(
         csv.reader(io.StringIO(changed["patients.csv"].split("\n", 1)[0]), delimiter=seps["patients.csv"])
     )
     consent_col = [h.strip().lower() for h in header].index("consent_data_use")
+    consents = consent_rule(len(header), consent_col)
     refused = {
         cells[0].strip()
         for cells in lines["patients.csv"].values()
-        if len(cells) > consent_col and cells[consent_col].strip().lower() == "no" and cells[0].strip()
+        if not consents(cells) and cells[0].strip()
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = write_export(Path(tmp) / "export", dict(changed), manifest=manifest)
         con = duckdb.connect()
         summary = load_export(path, con)
-        assert_every_row_accounted(con, summary, lines, refused)
+        assert_every_row_accounted(con, summary, lines, refused, consents)
         con.close()

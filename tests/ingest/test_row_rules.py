@@ -137,21 +137,24 @@ def test_exact_duplicates_kept_once(make_export: ExportFactory, con) -> None:
 
 
 def test_event_after_cutoff_loaded_and_counted(make_export: ExportFactory, con) -> None:
-    # cut-off 2024-09-15, exported 2024-09-16: both later rows are flagged
+    # cut-off 2024-09-15, exported 2024-09-16 (04:00 in Berlin): the 16th is after the cut-off (loaded,
+    # flagged); the 17th is after exported_at, which no real date can be: implausible, quarantined
     text = LAB_HEADER + (
-        "P1,2024-09-15,psa,1.2,ng/mL,,\nP1,2024-09-16,psa,1.3,ng/mL,,\nP1,2024-10-01,psa,1.4,ng/mL,,\n"
+        "P1,2024-09-15,psa,1.2,ng/mL,,\nP1,2024-09-16,psa,1.3,ng/mL,,\nP1,2024-09-17,psa,1.4,ng/mL,,\n"
     )
     summary = load_export(make_export({"lab_results.csv": text}), con)
-    assert summary.files["lab_results.csv"].rows_after_cutoff == 2
+    assert summary.files["lab_results.csv"].rows_after_cutoff == 1
     flags = con.execute("SELECT line_number, after_cutoff FROM raw.lab_results ORDER BY 1").fetchall()
-    assert flags == [(2, False), (3, True), (4, True)]
+    assert flags == [(2, False), (3, True)]
+    assert quarantined(con, "lab_results") == [(4, "sample_date", "implausible_date")]
 
 
 def test_after_exported_at_when_cutoff_is_later(make_export: ExportFactory, con) -> None:
     text = "patient_id,last_known_alive_date,death_date\nP1,2024-09-17,\nP2,2024-09-16,\nP3,2022-01-01,\n"
     path = make_export({"vital_status.csv": text}, manifest={"data_cutoff": "2024-12-31"})
     summary = load_export(path, con)
-    assert summary.files["vital_status.csv"].rows_after_cutoff == 1
+    assert summary.files["vital_status.csv"].rows_after_cutoff == 0
+    assert quarantined(con, "vital_status") == [(2, "last_known_alive_date", "implausible_date")]
 
 
 def test_death_before_first_cycle(make_export: ExportFactory, con) -> None:
@@ -241,7 +244,8 @@ def test_ragged_rows_quarantined(make_export: ExportFactory, con) -> None:
     stored = con.execute(
         "SELECT patient_id, ecog FROM quarantine.performance_status ORDER BY line_number"
     ).fetchall()
-    assert stored == [("P1", None), ("P2", "3")]
+    # the fields of a ragged row cannot be assigned to columns: file, line and reason only (issue 16.1)
+    assert stored == [(None, None), (None, None)]
 
 
 def test_quoted_line_break_keeps_line_numbers(make_export: ExportFactory, con) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -71,27 +70,24 @@ def _rewrite_manifest(export):
     (export / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
-def test_failing_dbt_test_stops_publish_and_keeps_previous_warehouse(refreshed, small_export, tmp_path):
-    """Birth dates after the first cycle pass ingestion (it refuses samples before birth, not cycles) but
-    give negative ages at t0, which dim_patient's data test refuses: nothing may be published."""
+def test_failing_dbt_test_stops_publish_and_keeps_previous_warehouse(
+    refreshed, small_export, tmp_path, monkeypatch
+):
+    """A dbt data test that fails stops the publish. No single bad cell of an export can make one fail any
+    more (ingestion quarantines it: issue 16.4), so the failure is forced: ingestion's age derivation
+    patched to give every cycle an age of -1, which int_patients_indexed's age_at_t0 range test refuses."""
     published = tmp_path / "registry.duckdb"
     shutil.copy(refreshed.published, published)
     before = published.read_bytes()
+    import polars as pl
 
-    bad = tmp_path / "bad_export"
-    shutil.copytree(small_export, bad)
-    patients_file = bad / "patients.csv"
-    with open(patients_file, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
-    header = [h.strip().lower() for h in rows[0]]
-    for row in rows[1:]:
-        row[header.index("birth_date")] = "2030-01-01"
-    with open(patients_file, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-    _rewrite_manifest(bad)
+    from orchestration.ingest import validation
+
+    monkeypatch.setattr(validation, "full_years", lambda born, on: pl.lit(-1, pl.Int32))
+    bad = small_export
 
     with pytest.raises(RefreshFailed, match="dbt"):
-        run_refresh(bad, published, ClinicalSettings(), render_reports=False)
+        run_refresh(bad, published, ClinicalSettings(), render_reports=False, force=True)
     assert published.read_bytes() == before
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_patient").fetchone()[0] > 0

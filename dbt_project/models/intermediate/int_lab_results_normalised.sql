@@ -27,7 +27,7 @@ derived_egfr as (
         l.sample_date,
         'egfr' as analyte,
         -- rounded to 0.01 as laboratories report it
-        round({{ ckd_epi_2021('l.value', full_years('p.birth_date', 'l.sample_date'), 'p.sex') }}, 2) as value,
+        round({{ ckd_epi_2021('l.value', "l.age_at_sample", 'p.sex') }}, 2) as value,
         'mL/min/1.73m²' as unit,
         cast(null as double) as ref_low,
         cast(null as double) as ref_high,

@@ -12,7 +12,10 @@ per_patient as (
     select
         c.patient_id,
         min(c.administration_date) filter (where c.series_number = f.first_series) as t0_date,
-        max(c.administration_date) as last_cycle_date
+        max(c.administration_date) as last_cycle_date,
+        -- age in full years on t0 (every cycle of that date carries the same age; no birth date is stored)
+        arg_min(c.age_at_administration, c.administration_date) filter (where c.series_number = f.first_series)
+            as age_at_t0
     from cycles as c
     inner join first_series as f on f.patient_id = c.patient_id
     group by c.patient_id
@@ -22,12 +25,11 @@ select
     p.patient_id,
     p.site_id,
     p.sex,
-    p.birth_date,
     p.diagnosis_date,
     p.gleason_score,
     pp.t0_date,
     pp.last_cycle_date,
-    {{ full_years('p.birth_date', 'pp.t0_date') }} as age_at_t0,
+    pp.age_at_t0,
     cast(pp.t0_date - {{ var('baseline_window_days') }} as date) as baseline_window_start,
     cast(pp.t0_date - {{ var('ecog_baseline_window_days') }} as date) as ecog_baseline_window_start,
     least(cast(pp.last_cycle_date + {{ var('post_window_days') }} as date), m.data_cutoff) as post_window_end,

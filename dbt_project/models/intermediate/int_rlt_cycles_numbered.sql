@@ -14,6 +14,8 @@ select
             partition by c.patient_id order by c.administration_date, c.series_number, c.line_number
         ),
         c.administration_date
-    ) as days_since_previous_cycle
+    ) as days_since_previous_cycle,
+    c.source_file,
+    c.line_number
 from {{ ref('stg_registry__rlt_cycles') }} as c
 inner join {{ ref('int_patients_indexed') }} as p on p.patient_id = c.patient_id

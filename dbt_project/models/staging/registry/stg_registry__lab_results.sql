@@ -1,6 +1,7 @@
 -- Values and the row's own reference range in the canonical unit (unit_conversions seed). Default
 -- reference ranges (by sex) and derived eGFR are added in int_lab_results_normalised, which needs the
--- patient's sex and birth date.
+-- patient's sex and the age on the sample date (age_at_sample, derived by ingestion: no birth date is
+-- stored).
 select
     s.source_file || ':' || s.line_number as lab_result_id,
     s.patient_id,
@@ -13,6 +14,7 @@ select
     case s.value_qualifier when '<' then 'below_range' when '>' then 'above_range' end as range_flag,
     s.value_text,
     s.unit as unit_exported,
+    s.age_at_sample,
     s.source_file,
     s.line_number
 from {{ source('raw', 'lab_results') }} as s

@@ -3,7 +3,6 @@
 select
     patient_id,
     site_id,
-    birth_date,
     sex,
     diagnosis_date,
     gleason_score

@@ -7,6 +7,7 @@ select
     s.activity as activity_exported,
     s.activity_unit as activity_unit_exported,
     coalesce(s.series, 1) as series_number,
+    s.age_at_administration,
     s.source_file,
     s.line_number
 from {{ source('raw', 'rlt_cycles') }} as s
