@@ -1,6 +1,6 @@
 -- A view over int_lab_results_graded (the warehouse contract allows a mart to be a view over a table): the
 -- 8 M lab rows of a national export are stored once, not copied. The view names its table without the
--- catalog, so it still reads when the file is opened under another name (a renamed copy).
+-- catalog, so it still reads when the file is opened under another name (a renamed copy, an ATTACH alias).
 {{ config(materialized='view') }}
 
 select
