@@ -32,7 +32,6 @@ FINDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_seen_export_id", "VARCHAR"),
 )
 FINGERPRINT_HEX = 24
-NEVER_SHOWN = frozenset({"birth_date"})
 WARNINGS_RELATION = "intermediate.int_dq_warnings_detected"
 RULES_RELATION = "seeds.dq_rules"
 
@@ -43,13 +42,10 @@ def _quote(name: str) -> str:
 
 def _quarantine_select(table: str) -> str:
     """One quarantined row -> one error row: the value of the column at fault, the row's values as a key."""
-    columns = TABLES[table].column_names
-    # a birth date is never published (it stays in raw): the site is told the line and column, not the value
-    value = (
-        "case column_name "
-        + " ".join(f"when '{c}' then {_quote(c)}" for c in columns if c not in NEVER_SHOWN)
-        + " end"
-    )
+    # the quarantine's own columns: a column that is never stored (the birth date) is not there, so a
+    # finding on it tells the site the line and column, not the value
+    columns = [c.name for c in TABLES[table].stored_columns]
+    value = "case column_name " + " ".join(f"when '{c}' then {_quote(c)}" for c in columns) + " end"
     key = "to_json([" + ", ".join(_quote(c) for c in columns) + "])::varchar"
     row_site = "site_id" if "site_id" in columns else "null::varchar"
     return (
