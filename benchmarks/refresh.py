@@ -4,13 +4,13 @@
 
 For each size: generate a synthetic export, then run the refresh stages one by one, each in a fresh
 Python process (so that one stage's memory cannot hide in another's): ingest (`load_export` into a build
-file, as the Dagster `registry_raw` asset does), dbt build (the `dbt` CLI as a subprocess, as dagster-dbt
-runs it, unit tests excluded as in production), analysis (`build_analysis_tables`), publish (checkpoint +
-atomic swap) and reports (every cohort's HTML report). Wall time is measured around the stage's own work
-inside the child (interpreter start and imports excluded); peak memory is the child's `ru_maxrss` as
-`os.wait4` reports it, which on Linux is the maximum over the child and every descendant it waited for
-(the dbt subprocess included). The floor is DuckDB's `read_csv` of the same files into tables of a fresh
-database file, measured the same way in the same run.
+file, as the Dagster `registry_raw` asset does), dbt build (`dbt_runner.build`, in-process as the Dagster op
+runs it, unit tests excluded), analysis (`build_analysis_tables`), publish (checkpoint + atomic swap) and
+reports (every cohort's HTML report). Wall time is measured around the stage's own work inside the child
+(interpreter start and imports excluded); peak memory is the child's `ru_maxrss` as `os.wait4` reports it
+(the maximum over the child and every descendant it waited for). Two floors, measured the same way in the
+same run: DuckDB's typed `read_csv` of the same files into a new database file, and (issue 10's floor)
+`read_csv(all_varchar=true)` into memory. Then the whole `rlt refresh --no-reports --force` process.
 
 Then, end to end through the Dagster graph (`rlt demo`, i.e. `run_refresh` with reports) at 1,000
 patients, a second `rlt refresh` of the same export (must be detected as published and skipped), and a

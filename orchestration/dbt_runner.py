@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,7 @@ _PROJECT_SOURCES = ("models", "macros", "seeds", "tests")
 _PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 # flags for every invocation: no network call home, no version check
 _COMMON_FLAGS = ("--no-send-anonymous-usage-stats", "--no-version-check")
+STALE_PARSE_S = 24 * 3600
 
 _parsed: dict[str, Manifest] = {}
 
@@ -43,8 +46,13 @@ class DbtRunError(RuntimeError):
     """A dbt invocation that did not succeed; the message lists the failing nodes."""
 
 
+@functools.cache
 def project_digest() -> str:
-    """16 hex digits over the dbt project's files (path and content) and the dbt-core version."""
+    """16 hex digits over the dbt project's files (path and content) and the dbt-core version.
+
+    Computed once per process, like `code_version()`: a process keeps the project version it started with,
+    so the manifest Dagster's graph was built from is the one dbt runs, even when files change meanwhile.
+    """
     from importlib.metadata import version
 
     digest = hashlib.sha256(version("dbt-core").encode())
@@ -113,10 +121,13 @@ def manifest() -> Manifest:
         )
     if not result.success or result.result is None:
         raise DbtRunError(f"dbt parse failed for {DBT_PROJECT_DIR}: {result.exception}")
-    # folders of other code versions are of no further use (a digest is never reused)
+    # folders of other code versions: removed after a day (a process of the older code, e.g. a run still
+    # going while the code is updated, may still read its manifest.json meanwhile)
     for stale in target.parent.glob("parsed-*"):
-        if stale.name not in (target.name, target.name + ".lock"):
-            with contextlib.suppress(OSError):
+        if stale.name in (target.name, target.name + ".lock"):
+            continue
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_PARSE_S:
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     _parsed[digest] = result.result
     return result.result
