@@ -86,8 +86,10 @@ def _refresh(
             log_path=log,
             allow_shrink=allow_shrink,
         )
-    except RefreshFailed as exc:
-        raise RefreshFailed(f"{exc}\nFull log: {log}") from None
+    except RefreshFailed:
+        # the log's path first, so that the last line printed is the cause
+        _say(f"full log: {log}")
+        raise
     if result.skipped:
         _say(
             f"{result.export_id} is already published in {warehouse} with these settings and this code "

@@ -16,6 +16,7 @@ import duckdb
 
 from orchestration.analysis.build import ANALYSIS_TABLES
 from orchestration.catalog import (
+    FEEDBACK_TABLES,
     INGEST_TABLES,
     PUBLISH_TABLES,
     PUBLISH_VIEWS,
@@ -79,6 +80,7 @@ def python_entries() -> list[TableEntry]:
     tables = [
         *INGEST_TABLES,
         *(("analysis", name) for name in ANALYSIS_TABLES),
+        *FEEDBACK_TABLES,
         *PUBLISH_TABLES,
         *PUBLISH_VIEWS,
     ]

@@ -1,13 +1,16 @@
 """Two nights through the real refresh (ingest, dbt, feedback asset, publish) on the hand-worked export.
 
-Night 1 is tests/fixtures/handmade_export: no quarantined row, 8 warnings (worked out from its files):
+Night 1 is tests/fixtures/handmade_export: 2 quarantined rows, P07's cycle (rlt_cycles line 14) and PSA
+(lab_results line 30) dated 2024-09-20, after exported_at 2024-09-16 (implausible_date), and 8 warnings
+(worked out from its files):
 P02, P09, P10 lack a baseline PSA; P09 and P10 have no PSA after the first cycle; P07 has no ECOG in the
 90 days before t0 and a PSA '<0.1' (line 29); P09 (alive) was last seen 2024-01-15, more than 180 days
 before the cut-off 2024-09-15. Sites: S1 = P01-P05, P10; S2 = P06-P09.
 
 Night 2: a new bad row at the top of lab_results (P01, 2024-02-30: every line number moves by one), P07's
 '<0.1' row moved to the end of the file, P09's death on 2024-01-20 recorded, P10 withdrew consent.
--> new 1 (P01's row); open 5 (P07 x2, P02, P09 x2); resolved 3 (P09 follow-up, P10 x2 unnamed).
+The two rows dated 2024-09-20 are still after exported_at (2024-09-17).
+-> new 1 (P01's row); open 7 (P07 x4, P02, P09 x2); resolved 3 (P09 follow-up, P10 x2 unnamed).
 -> changes: P10 removed (unnamed); P09 OS and PFS (no PSA, so death ends PFS): event false -> true, time
    228 -> 233 days (t0 2023-06-01 to 2024-01-20).
 """
@@ -63,7 +66,7 @@ def two_nights(tmp_path_factory) -> tuple[Path, Path]:
     run_refresh(write_handmade_export(root / "night1"), warehouse, settings, render_reports=False, force=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         first = con.execute("select status, count(*) from audit.dq_findings group by 1").fetchall()
-    assert first == [("new", 8)]
+    assert first == [("new", 10)]
     run_refresh(_night2(root / "night2"), warehouse, settings, render_reports=False, force=True)
     return warehouse, root / "reports"
 
@@ -80,10 +83,12 @@ def test_statuses_after_the_second_night(two_nights) -> None:
         "select site_id, patient_id, rule_id, status, line_number, first_seen_export_id "
         "from audit.dq_findings",
     )
-    assert Counter(r[3] for r in found) == {"new": 1, "open": 5, "resolved": 3}
+    assert Counter(r[3] for r in found) == {"new": 1, "open": 7, "resolved": 3}
     assert sorted((r[0], str(r[1]), r[2], r[3]) for r in found) == sorted(
         [
             ("S1", "P01", "quarantined", "new"),
+            ("S2", "P07", "quarantined", "open"),
+            ("S2", "P07", "quarantined", "open"),
             ("S1", "P02", "missing_baseline_psa", "open"),
             ("S2", "P07", "missing_baseline_ecog", "open"),
             ("S2", "P07", "lab_outside_assay_range", "open"),
@@ -94,10 +99,11 @@ def test_statuses_after_the_second_night(two_nights) -> None:
             ("S1", "None", "no_psa_after_first_cycle", "resolved"),
         ]
     )
-    # the moved '<0.1' row: line 29 last night, the file's last line (43 + 1 new row) now
+    # the moved '<0.1' row: line 29 last night, the file's last line (43 + 1 new row) now; P07's
+    # 2024-09-20 row stays on line 30 (one row added above it, one moved away from above it)
     assert [r[4] for r in found if r[2] == "lab_outside_assay_range"] == [44]
     assert {r[5] for r in found if r[3] == "open"} == {"handmade-2024-09-16"}
-    assert [r[4] for r in found if r[2] == "quarantined"] == [2]
+    assert sorted(r[4] for r in found if r[2] == "quarantined") == [2, 14, 30]
 
 
 def test_changes_after_the_second_night(two_nights) -> None:

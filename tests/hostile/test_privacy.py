@@ -365,7 +365,10 @@ def test_pseudonymised_marts_have_the_same_sizes(plain: Run, pseudonymised: Run)
 @pytest.mark.parametrize(
     ("setting", "fragment"),
     [
-        ("psa_progression_rule=pcwg3'; drop table x; --", "psa_progression_rule must be one of"),
+        (
+            "psa_progression_rule=pcwg3'; drop table x; --",
+            "psa_progression_rule: Input should be 'pcwg3' or 'rise25'",
+        ),
         ("baseline_window_days=60); drop table marts.dim_patient; --", "whole number"),
         ("x'; drop table y; --=1", "unknown setting"),
     ],

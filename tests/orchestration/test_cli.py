@@ -118,7 +118,7 @@ def test_refresh_failure_is_one_message_and_exit_2(small_export, tmp_path):
     assert "Traceback" not in done.stderr and "\x1b[" not in done.stderr
     message = [line for line in done.stderr.splitlines() if line.startswith("rlt refresh:")]
     assert len(message) == 1 and "vital_status" in message[0]
-    assert "Full log:" in done.stderr
+    assert "full log:" in done.stderr
     assert not (tmp_path / "w.duckdb").exists()
 
 

@@ -145,7 +145,7 @@ def test_dagster_failure_hook_removes_the_failed_runs_build_and_wal(tmp_path):
     import dagster as dg
 
     from orchestration.assets.publish import remove_failed_build
-    from orchestration.definitions import refresh_job
+    from orchestration.definitions import jobs, refresh_assets
     from orchestration.resources import WarehouseResource
     from orchestration.warehouse_lock import held
 
@@ -161,4 +161,5 @@ def test_dagster_failure_hook_removes_the_failed_runs_build_and_wal(tmp_path):
     assert not build.exists() and not wal.exists()
     assert other.exists()
     assert not held(published)
-    assert remove_failed_build in (refresh_job.hooks or set())
+    refresh, statistics, _ = jobs(refresh_assets())
+    assert remove_failed_build in refresh.hooks and remove_failed_build in statistics.hooks

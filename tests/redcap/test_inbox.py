@@ -47,7 +47,7 @@ def test_the_sensor_starts_a_run_for_a_redcap_export(tmp_path):
     result = new_export_sensor(dg.build_sensor_context(resources={"warehouse": warehouse}))
     (request,) = result.run_requests
     assert request.tags["export_id"] == "registry-2024-09-16"
-    assert request.run_config["ops"]["registry_raw"]["config"]["export_path"].endswith("registry-2024-09-16")
+    assert request.run_config["resources"]["refresh"]["config"]["export_path"].endswith("registry-2024-09-16")
 
 
 def test_imported_on_the_way_in_owner_only_and_audited(tmp_path):

@@ -139,9 +139,7 @@ def test_build_and_wal_owner_only_while_dbt_writes_then_sigterm_cleans_up(
     proc = start_refresh(reliability_exports["next"], published, reports_dir=None, env=env, log=log)
     try:
         wait_for(marker.exists, "the dbt fault point", proc, log)
-        wait_for(
-            lambda: any("dbt" in c and " build" in c for c in group_commands(proc.pid)), "dbt", proc, log
-        )
+        # dbt runs inside the refresh process (orchestration/dbt_runner.py): its writing shows in the .wal
         wait_for(
             lambda: any(p.stat().st_size > 0 for p in published.parent.glob("*.wal")),
             "dbt writing into the build's .wal",
