@@ -123,11 +123,6 @@ def _failure_message(result: dg.ExecuteInProcessResult, published: Path) -> str:
     )
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE" and event.step_failure_data is not None:
-            failure = event.step_failure_data.user_failure_data
-            if failure is not None and failure.description and not was_published:
-                # a deterministic failure (assets/retry.py): its description is the cause
-                text = failure.description
-                return text if "was not changed" in text else f"{text}\n{NOT_CHANGED}"
             error = event.step_failure_data.error
             chain: list[str] = []
             todo = [error]
@@ -136,6 +131,20 @@ def _failure_message(result: dg.ExecuteInProcessResult, published: Path) -> str:
                 if current is not None:
                     chain.append(current.message)
                     todo += [current.cause, current.context]
+            step = STAGES.get(event.step_key or "", f"step {event.step_key}")
+            if not was_published and (
+                any("DagsterExecutionInterruptedError" in m for m in chain)
+                or (error is not None and error.cls_name == "DagsterExecutionInterruptedError")
+            ):
+                return (
+                    f"stopped by a signal (SIGTERM or Ctrl-C) during {step}; nothing left running, the "
+                    f"unfinished build removed. {NOT_CHANGED}"
+                )
+            failure = event.step_failure_data.user_failure_data
+            if failure is not None and failure.description and not was_published:
+                # a deterministic failure (assets/retry.py): its description is the cause
+                text = failure.description
+                return text if "was not changed" in text else f"{text}\n{NOT_CHANGED}"
             while error is not None and error.cause is not None:
                 error = error.cause
             cause = "unknown error" if error is None else error.message.strip()
@@ -143,18 +152,10 @@ def _failure_message(result: dg.ExecuteInProcessResult, published: Path) -> str:
                 cause = cause[len(error.cls_name) + 2 :]
             elif ": " in cause and "." in cause.split(": ", 1)[0] and " " not in cause.split(": ", 1)[0]:
                 cause = cause.split(": ", 1)[1]
-            step = STAGES.get(event.step_key or "", f"step {event.step_key}")
             if was_published:
                 return (
                     f"published {published}, but {step} failed afterwards: {cause.splitlines()[0]}\n"
                     "The warehouse holds the new export; run the refresh again (--force) for the reports."
-                )
-            if any("DagsterExecutionInterruptedError" in m for m in chain) or (
-                error is not None and error.cls_name == "DagsterExecutionInterruptedError"
-            ):
-                return (
-                    f"stopped by a signal (SIGTERM or Ctrl-C) during {step}; nothing left running, the "
-                    f"unfinished build removed. {NOT_CHANGED}"
                 )
             machine = explain(chain, published)
             if machine is not None:

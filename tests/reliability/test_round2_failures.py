@@ -146,7 +146,10 @@ def test_build_and_wal_owner_only_while_dbt_writes_then_sigterm_cleans_up(
             proc,
             log,
         )
-        modes = {p.name: p.stat().st_mode & 0o777 for p in published.parent.iterdir()}
+        modes = {p.name: p.stat().st_mode & 0o777 for p in published.parent.iterdir() if p.is_file()}
+        # the run's log folder (logs/refresh-<time>.log) beside the warehouse: owner-only too
+        folders = {p.name: p.stat().st_mode & 0o777 for p in published.parent.iterdir() if p.is_dir()}
+        logs = {p.name: p.stat().st_mode & 0o777 for p in (published.parent / "logs").iterdir()}
         # SIGTERM to the refresh process alone (as `kill PID` or a service manager would), not its group
         os.kill(proc.pid, signal.SIGTERM)
         code = proc.wait(timeout=120)
@@ -155,6 +158,7 @@ def test_build_and_wal_owner_only_while_dbt_writes_then_sigterm_cleans_up(
     wal = [n for n in modes if n.endswith(".wal")]
     assert wal and any(".building-" in n for n in modes)
     assert modes == dict.fromkeys(modes, 0o600), modes  # build, .wal, lock and the published file
+    assert folders == {"logs": 0o700} and logs and set(logs.values()) == {0o600}, (folders, logs)
 
     err = log.read_text(errors="replace")
     assert code == 2, err[-3000:]
