@@ -63,9 +63,12 @@ def test_report_on_demand_lands_beside_the_nightly_ones(refreshed, tmp_path):
     assert done.returncode == 0, done.stderr
     with duckdb.connect(str(refreshed.published), read_only=True) as con:
         export_id = con.execute("select export_id from raw.export_manifest").fetchone()[0]
+        sql = "select description from marts.cohorts where cohort = 'ecog_3'"
+        description = con.execute(sql).fetchone()[0]
     page = reports / export_id / "ecog_3.html"
     assert str(page) in done.stderr
-    assert "Cohort report" in page.read_text(encoding="utf-8")
+    # the page is titled with the cohort's name and its description from the cohorts seed
+    assert f"<title>ecog_3: {description}</title>" in page.read_text(encoding="utf-8")
     # the latest-reports index still lists every cohort, not just the one rendered on demand
     assert (reports / "index.html").read_bytes() == index_before
 
