@@ -10,7 +10,7 @@ import dagster as dg
 
 import orchestration.analysis as analysis_package
 from orchestration.analysis import build_analysis_tables
-from orchestration.assets.retry import final
+from orchestration.assets.retry import deterministic, final
 from orchestration.catalog import analysis_tables as analysis_table_names
 from orchestration.catalog import table_description
 from orchestration.faults import checkpoint
@@ -75,15 +75,16 @@ def analysis_tables(context: dg.AssetExecutionContext, refresh: RefreshRun, ware
     on a copy of the published warehouse.
     """
     build = warehouse.build(context.run.run_id)
-    if not build.exists():
-        _build_from_published(context.run.run_id, warehouse, refresh)
-    with connect_build(build) as con:
-        rows = build_analysis_tables(con)
-        checkpoint("analysis")
-        medians = con.execute(
-            "select cohort || ' ' || endpoint, median_months from analysis.km_summary order by 1"
-        ).fetchall()
-        patients = con.execute("select cohort, n_patients from marts.cohorts order by cohort").fetchall()
+    with deterministic("statistics", warehouse.published()):
+        if not build.exists():
+            _build_from_published(context.run.run_id, warehouse, refresh)
+        with connect_build(build) as con:
+            rows = build_analysis_tables(con)
+            checkpoint("analysis")
+            medians = con.execute(
+                "select cohort || ' ' || endpoint, median_months from analysis.km_summary order by 1"
+            ).fetchall()
+            patients = con.execute("select cohort, n_patients from marts.cohorts order by cohort").fetchall()
     for key in ANALYSIS_KEYS:
         name = key.path[-1]
         metadata: dict[str, object] = {"rows": rows.get(name, 0)}

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.assets.retry import deterministic
 from orchestration.catalog import table_description
 from orchestration.contract.tables import TABLES
 from orchestration.feedback import build_feedback_tables
@@ -30,7 +31,10 @@ _UPSTREAM = [
 def feedback_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """audit.dq_findings (quarantined rows and rule warnings, each new / open / resolved against the
     published warehouse, attached read-only) and audit.changes (per patient since that export)."""
-    with connect_build(warehouse.build(context.run.run_id)) as con:
+    with (
+        deterministic("data-quality findings", warehouse.published()),
+        connect_build(warehouse.build(context.run.run_id)) as con,
+    ):
         summary = build_feedback_tables(con, warehouse.published())
     context.log.info(summary.format())
     yield dg.MaterializeResult(

@@ -43,20 +43,20 @@ def registry_raw(context: dg.AssetExecutionContext, refresh: RefreshRun, warehou
             "registry_raw needs the export to load: set export_path in the `refresh` resource's config "
             "(Launchpad: resources → refresh → config)"
         )
-    build = start_build(warehouse.published(), context.run.run_id)
-    # a REDCap export is imported into a contract export first (orchestration/redcap)
-    with (
-        deterministic("loading the export"),
-        imported(Path(refresh.export_path), warehouse.published()) as (export, redcap),
-        connect_build(build) as con,
-    ):
-        if redcap is not None:
-            context.log.info(redcap.format(details=False))
-        summary = load_export(export, con, progress=context.log.info)
-        create_import_table(con)
-        if redcap is not None:
-            record_import(con, redcap)
-        checkpoint("ingest")
+    with deterministic("loading the export", warehouse.published()):
+        build = start_build(warehouse.published(), context.run.run_id)
+        # a REDCap export is imported into a contract export first (orchestration/redcap)
+        with (
+            imported(Path(refresh.export_path), warehouse.published()) as (export, redcap),
+            connect_build(build) as con,
+        ):
+            if redcap is not None:
+                context.log.info(redcap.format(details=False))
+            summary = load_export(export, con, progress=context.log.info)
+            create_import_table(con)
+            if redcap is not None:
+                record_import(con, redcap)
+            checkpoint("ingest")
     context.log.info(summary.format())
     by_table = {counts.table: counts for counts in summary.files.values()}
     for key in INGEST_KEYS:

@@ -85,7 +85,7 @@ def published_warehouse(context: dg.AssetExecutionContext, refresh: RefreshRun, 
     fingerprint = loaded_fingerprint(build, export_id, refresh, warehouse)
     started = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time or 0, UTC)
     published = warehouse.published()
-    with deterministic("publishing"):
+    with deterministic("publishing", published):
         publish(
             build,
             published,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.retry import final
+from orchestration.assets.retry import deterministic, final
 from orchestration.faults import checkpoint
 from orchestration.feedback import render_site_pages
 from orchestration.reporting import render_export_reports
@@ -21,7 +21,8 @@ def cohort_reports(
     if not warehouse.published().exists():
         raise final(f"no published warehouse at {warehouse.published()}: run registry_refresh first")
     checkpoint("reports")
-    paths = render_export_reports(warehouse.published(), warehouse.reports())
-    paths += render_site_pages(warehouse.published(), warehouse.reports())  # issue 13: site feedback
+    with deterministic("rendering the reports"):
+        paths = render_export_reports(warehouse.published(), warehouse.reports())
+        paths += render_site_pages(warehouse.published(), warehouse.reports())  # issue 13: site feedback
     context.log.info("reports: " + ", ".join(str(p) for p in paths))
     return dg.MaterializeResult(metadata={"reports": [str(p) for p in paths]})

@@ -148,7 +148,7 @@ def _dbt_models() -> dg.AssetsDefinition:
         """
         checkpoint("dbt")
         build = require_build(warehouse.build(context.run.run_id), "dbt build")
-        with deterministic("dbt build"):
+        with deterministic("dbt build", warehouse.published()):
             yield from _dbt_build(context, build, refresh.settings)
 
     return dbt_models
