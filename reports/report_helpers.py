@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -333,9 +334,11 @@ def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis:
     if n <= WATERFALL_SEPARATE_BARS:
         ax.bar(xs, shown, color=colours, width=0.8, linewidth=0)
     else:
+        # bar i spans [i - 0.5, i + 0.5], as ax.bar(width=1) draws it
+        edges = [x - 0.5 for x in xs] + [n - 0.5]
         for colour in dict.fromkeys(colours):
             ys = [y if c == colour else 0.0 for y, c in zip(shown, colours, strict=True)]
-            ax.fill_between(xs, 0, ys, step="mid", color=colour, linewidth=0)
+            ax.fill_between(edges, 0, [*ys, ys[-1]], step="post", color=colour, linewidth=0)
     capped = [(x, v) for x, v in zip(xs, values, strict=True) if v > WATERFALL_CAP_PCT]
     # markers for at most WATERFALL_MAX_BARS capped bars (the first is the largest; the last places the label)
     marked = capped if len(capped) <= WATERFALL_MAX_BARS else (
@@ -637,7 +640,16 @@ def fmt_lab_value(value: Any, unit: Any, analyte: Any) -> str:
         return MISSING
     digits = ANALYTE_DECIMALS.get(str(analyte), 2)
     text = format_fixed(float(value), digits)
-    return text if is_missing(unit) else f"{text} {unit}"
+    return text if is_missing(unit) else f"{text} {unit_text(unit)}"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def unit_text(unit: Any) -> str:
+    """A unit as printed: an exported power written with a caret (`10^9/L`) as a superscript (`10⁹/L`),
+    as the table headers write it."""
+    return re.sub(r"\^(-?\d+)", lambda m: m.group(1).translate(_SUPERSCRIPT), str(unit))
 
 
 def scroll_box(fragment: str) -> str:
