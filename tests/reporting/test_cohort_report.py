@@ -295,7 +295,8 @@ def test_index_links_every_report(rendered: dict[str, Path]) -> None:
         ("ecog_0_2.html", "Baseline ECOG performance status 0-2"),
         ("empty.html", "Nobody (ECOG 4)"),
         ("no_such_b_cohort_b.html", "no such &lt;b&gt;cohort&lt;/b&gt;"),
-        ("ecog_3-vs-ecog_0_2.html", "ecog_3 vs ecog_0_2"),
+        ("ecog_3-vs-ecog_0_2.html",
+         "Baseline ECOG performance status 3 vs Baseline ECOG performance status 0-2 (ecog_3 vs ecog_0_2)"),
     ]
     page = text(index)
     for expected in ("Registry REALITY test registry", "Export id EXP-2025-06-30", "Data cut-off 2025-06-30",
