@@ -172,6 +172,15 @@ def fmt_median_ci(median: Any, lower: Any, upper: Any, digits: int = 1) -> str:
 # ---------------------------------------------------------------------------------------------- HTML
 
 
+# Said under Table 1 (issue 12: "Cabazitaxel" and "2nd line cabazitaxel" both 25 without explanation);
+# the definition is dim_patient.prior_cabazitaxel_2nd_line's (int_prior_therapies_pivoted).
+TABLE1_NOTE = (
+    "2nd line cabazitaxel: cabazitaxel started on or after the start of docetaxel (or with a start date "
+    "unknown); it is a part of the Cabazitaxel row, and the two are equal when every patient's cabazitaxel "
+    "followed docetaxel."
+)
+
+
 class Html(str):
     """Markup built here from escaped parts (e.g. by `link`): `html_table` puts it in as it is."""
 

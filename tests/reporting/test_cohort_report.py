@@ -333,3 +333,12 @@ def test_km_figure_prints_at_risk_and_censored_rows(rendered: dict[str, Path]) -
     raw = read(rendered, "all")
     assert "At risk" in raw and "Censored" in raw
     assert "number censored (cumulative, to that time)" in raw
+
+
+def test_table1_explains_second_line_cabazitaxel(rendered: dict[str, Path]) -> None:
+    pages = ((read(rendered, "all"), "Table 1: patient characteristics"),
+             (rendered["comparison"].read_text(encoding="utf-8"), "Table 1 with p-values"))
+    for page, heading in pages:
+        table1 = html.unescape(re.sub(r"<[^>]+>", " ", section(page, heading)))
+        assert "2nd line cabazitaxel: cabazitaxel started on or after the start of docetaxel" in table1
+        assert "it is a part of the Cabazitaxel row" in table1
