@@ -67,3 +67,20 @@ def test_reports_group_readable_only_when_asked(
     target = tmp_path / "page.html"
     write_private(target, b"<p>x</p>")
     assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_comparison_of_a_warehouse_without_response_comparison(fake_warehouse: Path, tmp_path: Path) -> None:
+    """A warehouse built before analysis.response_comparison existed still renders, and says so."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.reporting import render_cohort_reports
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(fake_warehouse, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop table analysis.response_comparison")
+    render_cohort_reports(old, tmp_path / "out", ["ecog_3", "ecog_0_2"])
+    page = (tmp_path / "out" / "ecog_3-vs-ecog_0_2.html").read_text(encoding="utf-8")
+    assert "analysis.response_comparison has no rows for this pair." in page
