@@ -66,7 +66,8 @@ def test_demo_sized_counts():
     #   fisher.test(matrix(c(14, 349, 45, 448), 2))$p.value = 0.00251610255039235
     rows = _compare(_patients("a", 14, 19, 26, psa50=14, not_evaluable=27),
                     _patients("b", 349, 230, 218, psa50=349, not_evaluable=103))
-    assert rows[("response", "PR")][3:7] == (59, 797, CHI_SQUARE, pytest.approx(0.00449684666569719, rel=1e-9))
+    assert rows[("response", "PR")][3:6] == (59, 797, CHI_SQUARE)
+    assert rows[("response", "PR")][6] == pytest.approx(0.00449684666569719, rel=1e-9)
     assert rows[("psa50", "PSA50")][5:7] == (FISHER, pytest.approx(0.00251610255039235, rel=1e-9))
 
 
