@@ -13,6 +13,7 @@ clinical settings: nothing is written to `os.environ`. Nothing here imports dbt 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import hashlib
@@ -98,6 +99,17 @@ def _seed_partial_parse(target: Path) -> None:
         shutil.copy(earlier[0], saved)
 
 
+def _public_fields(parsed: Manifest) -> dict[str, Any]:
+    """The Manifest's own data, without its lazily built lookups and locks.
+
+    Not the Manifest itself: dbt 1.11's `Manifest.__reduce_ex__` passes its fields by position and misses
+    some (`fixtures`, `_saved_query_lookup`), so an unpickled Manifest has them shifted (a RefableLookup
+    where the source lookup belongs, the unit-test fixtures lost). A Manifest built from these fields
+    rebuilds its lookups on first use.
+    """
+    return {f.name: getattr(parsed, f.name) for f in dataclasses.fields(parsed) if not f.name.startswith("_")}
+
+
 def _load_pickled(target: Path) -> Manifest | None:
     """The parse of this code version saved by an earlier process, or None (missing, or unreadable by this
     Python/dbt: then dbt parses again and the file is rewritten)."""
@@ -105,12 +117,12 @@ def _load_pickled(target: Path) -> Manifest | None:
     if not (saved.exists() and (target / "manifest.json").exists()):
         return None
     try:
-        import dbt.contracts.graph.manifest  # noqa: F401  (the classes the pickle names)
+        from dbt.contracts.graph.manifest import Manifest
 
-        loaded = pickle.loads(saved.read_bytes())
+        fields = pickle.loads(saved.read_bytes())
+        return Manifest(**fields)
     except Exception:
         return None
-    return loaded if type(loaded).__name__ == "Manifest" else None
 
 
 def _save_pickled(target: Path, parsed: Manifest) -> None:
@@ -118,7 +130,7 @@ def _save_pickled(target: Path, parsed: Manifest) -> None:
     with nothing changed still takes 4-9 s (adapter set-up, msgpack, rewriting manifest.json)."""
     tmp = target / f".{PICKLED_MANIFEST}.{os.getpid()}"
     with open(tmp, "wb", opener=lambda path, flags: os.open(path, flags, 0o600)) as handle:
-        pickle.dump(parsed, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(_public_fields(parsed), handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, target / PICKLED_MANIFEST)
 
 

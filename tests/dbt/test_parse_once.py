@@ -45,6 +45,33 @@ def test_a_new_process_loads_the_saved_parse_without_running_dbt(fresh_process, 
     assert len(loaded.unit_tests) == len(parsed.unit_tests) > 0
 
 
+def test_the_saved_parse_loads_whole_even_after_its_lookups_were_built(fresh_process, tmp_path):
+    """dbt's own Manifest pickling shifts fields by position (a full parse leaves the lookups built, and the
+    unpickled Manifest then had a RefableLookup where the source lookup belongs and lost its fixtures):
+    the saved parse must give a Manifest equal field by field, whose lookups resolve."""
+    import dataclasses
+
+    from dbt.contracts.graph.manifest import RefableLookup, SourceLookup
+
+    parsed = dbt_runner.manifest()
+    assert parsed.ref_lookup is not None and parsed.source_lookup is not None  # built, as after a full parse
+    (tmp_path / "manifest.json").write_text("{}")
+    dbt_runner._save_pickled(tmp_path, parsed)
+    loaded = dbt_runner._load_pickled(tmp_path)
+    assert loaded is not None
+    for field in dataclasses.fields(parsed):
+        if not field.name.startswith("_"):
+            mine, theirs = getattr(loaded, field.name), getattr(parsed, field.name)
+            assert type(mine) is type(theirs), field.name
+            if isinstance(theirs, dict):
+                assert mine.keys() == theirs.keys(), field.name
+    assert isinstance(loaded.source_lookup, SourceLookup) and isinstance(loaded.ref_lookup, RefableLookup)
+    found = loaded.ref_lookup.find("dim_patient", None, None, loaded)
+    assert found is not None and found.unique_id == "model.rlt_registry.dim_patient"
+    source = loaded.source_lookup.find("raw.patients", None, loaded)
+    assert source is not None and source.unique_id == "source.rlt_registry.raw.patients"
+
+
 def test_an_unreadable_saved_parse_is_parsed_again(fresh_process, monkeypatch, tmp_path):
     dbt_runner.manifest()
     # a copy of this code version's parse folder, with a damaged pickle
