@@ -95,6 +95,8 @@ _TABLES: dict[tuple[str, str], str] = {
     "last, week12); is_selected marks the basis of this run's settings.",
     ("analysis", "table1_comparison"): "Table 1 of two cohorts side by side, with the test and p-value per "
     "characteristic (pairs from seeds/cohort_comparisons.csv).",
+    ("analysis", "response_comparison"): "PR/SD/PD and PSA50 among the evaluable patients of two cohorts, "
+    "with the test and p-value per measure (pairs from seeds/cohort_comparisons.csv).",
 }
 
 _COLUMNS: dict[str, str] = {
@@ -199,7 +201,14 @@ _COLUMNS: dict[str, str] = {
     "statistic_b": "The characteristic in cohort_b, as printed.",
     "test": "Test used for the comparison.",
     "p_value": "p-value of the comparison.",
-    "row_order": "Position of the row in the printed Table 1.",
+    "row_order": "Position of the row in the printed table.",
+    "measure": "What is compared: response (PR/SD/PD) or psa50 (PSA50 against no PSA50).",
+    "category": "Response category (PR, SD, PD) or PSA50.",
+    "n_a": "Evaluable patients of cohort_a in the category.",
+    "n_b": "Evaluable patients of cohort_b in the category.",
+    "n_evaluable_a": "Evaluable patients (PR + SD + PD) of cohort_a.",
+    "n_evaluable_b": "Evaluable patients (PR + SD + PD) of cohort_b.",
+    "note": "Why the test and p-value are null, when they are.",
     "indent": "Indentation level of the row as printed (0 = heading).",
     "percent": "Percentage of the cohort (categorical rows), else null.",
 }

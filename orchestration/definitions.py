@@ -29,32 +29,40 @@ def refresh_assets() -> list[dg.AssetsDefinition]:
     return [registry_raw, dbt_models, analysis_tables, feedback_tables, published_warehouse, cohort_reports]
 
 
+def _asset_job(
+    name: str, assets: list[dg.AssetsDefinition], description: str, *, writes: bool = True
+) -> dg.UnresolvedAssetJobDefinition:
+    """An in-process job of `assets`. A job that writes the warehouse retries transient errors only
+    (deterministic ones raise dg.Failure(allow_retries=False)) and removes its build file when it fails."""
+    return dg.define_asset_job(
+        name,
+        selection=dg.AssetSelection.assets(*assets),
+        description=description,
+        executor_def=dg.in_process_executor,
+        op_retry_policy=REFRESH_RETRY if writes else None,
+        hooks={remove_failed_build} if writes else None,
+    )
+
+
 def jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
     return [
-        dg.define_asset_job(
+        _asset_job(
             REFRESH_JOB,
-            selection=dg.AssetSelection.assets(*assets),
-            description="Load an export, dbt build, statistics, publish atomically, render reports. Give "
-            "the export and the clinical settings once, in the `refresh` resource's config.",
-            executor_def=dg.in_process_executor,
-            # only transient errors are retried: deterministic ones raise dg.Failure(allow_retries=False)
-            op_retry_policy=REFRESH_RETRY,
-            hooks={remove_failed_build},
+            assets,
+            "Load an export, dbt build, statistics, publish atomically, render reports. Give the export "
+            "and the clinical settings once, in the `refresh` resource's config.",
         ),
-        dg.define_asset_job(
+        _asset_job(
             STATISTICS_JOB,
-            selection=dg.AssetSelection.assets(analysis_tables, published_warehouse, cohort_reports),
-            description="Recompute the statistics from the published warehouse's marts (same settings), "
-            "publish and re-render the reports. No export needed.",
-            executor_def=dg.in_process_executor,
-            op_retry_policy=REFRESH_RETRY,
-            hooks={remove_failed_build},
+            [analysis_tables, published_warehouse, cohort_reports],
+            "Recompute the statistics from the published warehouse's marts (same settings), publish and "
+            "re-render the reports. No export needed.",
         ),
-        dg.define_asset_job(
+        _asset_job(
             REPORTS_JOB,
-            selection=dg.AssetSelection.assets(cohort_reports),
-            description="Re-render every cohort report from the published warehouse. No export needed.",
-            executor_def=dg.in_process_executor,
+            [cohort_reports],
+            "Re-render every cohort report from the published warehouse. No export needed.",
+            writes=False,
         ),
     ]
 

@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,31 @@ def fmt_median_ci(median: Any, lower: Any, upper: Any, digits: int = 1) -> str:
 # ---------------------------------------------------------------------------------------------- HTML
 
 
+# Said under Table 1 (issue 12: "Cabazitaxel" and "2nd line cabazitaxel" both 25 without explanation);
+# the definition is dim_patient.prior_cabazitaxel_2nd_line's (int_prior_therapies_pivoted).
+TABLE1_NOTE = (
+    "2nd line cabazitaxel: cabazitaxel started on or after the start of docetaxel (or with a start date "
+    "unknown); it is a part of the Cabazitaxel row, and the two are equal when every patient's cabazitaxel "
+    "followed docetaxel."
+)
+
+
+class Html(str):
+    """Markup built here from escaped parts (e.g. by `link`): `html_table` puts it in as it is."""
+
+
+def link(href: str, text: Any) -> Html:
+    """An `<a>` element, href and text escaped."""
+    return Html(f'<a href="{esc(href)}">{esc(text)}</a>')
+
+
+def site_page_files(con: duckdb.DuckDBPyConnection) -> dict[str | None, str]:
+    """Each site's feedback page relative to the export's folder, as the site pages are named."""
+    from orchestration.feedback.site_pages import site_page_files as pages
+
+    return pages(con)
+
+
 def html_table(
     columns: Sequence[str],
     body: Iterable[Sequence[Any]],
@@ -178,7 +204,7 @@ def html_table(
     numeric: Sequence[bool] | None = None,
     css_class: str = "report-table",
 ) -> str:
-    """An HTML table with every header, cell and caption escaped."""
+    """An HTML table with every header, cell and caption escaped (cells of type `Html` excepted)."""
     numeric = list(numeric) if numeric is not None else [False] * len(columns)
     parts = [f'<table class="{esc(css_class)}">']
     if caption:
@@ -189,7 +215,7 @@ def html_table(
         cells = []
         for i, value in enumerate(row):
             cls = ' class="num"' if i < len(numeric) and numeric[i] else ""
-            cells.append(f"<td{cls}>{esc(value)}</td>")
+            cells.append(f"<td{cls}>{value if isinstance(value, Html) else esc(value)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     return scroll_box("".join(parts))
@@ -294,6 +320,10 @@ def png_data_uri(png: bytes) -> str:
 
 
 WATERFALL_MAX_BARS = 3000
+# Up to this many patients each bar is its own rectangle (with gaps between bars); beyond, bars touch
+# (width 1) and one filled step per colour draws the same silhouette: 1,000 rectangles took ~4 s to draw
+# twice (bbox_inches="tight") and made the SVG ~10 times larger.
+WATERFALL_SEPARATE_BARS = 100
 
 
 def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis: str) -> Figure:
@@ -310,13 +340,14 @@ def waterfall_figure(changes: Sequence[float], categories: Sequence[str], basis:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     xs = list(range(n))
     shown = [min(v, WATERFALL_CAP_PCT) for v in values]
-    if n <= WATERFALL_MAX_BARS:
-        ax.bar(xs, shown, color=colours, width=0.8 if n <= 100 else 1.0, linewidth=0)
+    if n <= WATERFALL_SEPARATE_BARS:
+        ax.bar(xs, shown, color=colours, width=0.8, linewidth=0)
     else:
-        # tens of thousands of bars take minutes to draw and look the same as one filled step per colour
+        # bar i spans [i - 0.5, i + 0.5], as ax.bar(width=1) draws it
+        edges = [x - 0.5 for x in xs] + [n - 0.5]
         for colour in dict.fromkeys(colours):
             ys = [y if c == colour else 0.0 for y, c in zip(shown, colours, strict=True)]
-            ax.fill_between(xs, 0, ys, step="mid", color=colour, linewidth=0)
+            ax.fill_between(edges, 0, [*ys, ys[-1]], step="post", color=colour, linewidth=0)
     capped = [(x, v) for x, v in zip(xs, values, strict=True) if v > WATERFALL_CAP_PCT]
     # markers for at most WATERFALL_MAX_BARS capped bars (the first is the largest; the last places the label)
     marked = capped if len(capped) <= WATERFALL_MAX_BARS else (
@@ -393,11 +424,11 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     """KM step curve with its 95 % CI band, censor marks and the number-at-risk table under its axis.
 
     `curve` rows: time_months, survival, ci_lower, ci_upper, censored (sorted by time);
-    `risk` rows: time_months, at_risk (the warehouse's 3-month grid). The at-risk numbers sit exactly
-    under the time axis' ticks (shared x axis).
+    `risk` rows: time_months, at_risk, cum_censored (the warehouse's 3-month grid). The numbers sit
+    exactly under the time axis' ticks (shared x axis).
     """
     fig = plt.figure(figsize=(8, 4.8))
-    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.8], hspace=0.45)
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 1.0], hspace=0.45)
     ax = fig.add_subplot(grid[0])
     ax_risk = fig.add_subplot(grid[1], sharex=ax)
     times = [float(r["time_months"]) for r in curve]
@@ -442,12 +473,28 @@ def km_figure(curve: Sequence[dict[str, Any]], risk: Sequence[dict[str, Any]], e
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlim(-0.02 * max_t, max_t * 1.04)
-    for r in shown:
-        ax_risk.text(float(r["time_months"]), 0.5, str(r["at_risk"]), ha="center", va="center", fontsize=8)
-    ax_risk.set_ylim(0, 1)
-    ax_risk.axis("off")
-    ax_risk.set_title("Number at risk", fontsize=8, loc="left")
+    _risk_rows(ax_risk, [("At risk", "#222222", shown, "at_risk"),
+                         ("Censored", "#666666", shown, "cum_censored")], step, max_t)
     return fig
+
+
+RISK_TITLE = "Number at risk; number censored (cumulative, to that time)"
+
+
+def _risk_rows(ax_risk: Any, rows: Sequence[tuple[str, str, Sequence[dict[str, Any]], str]], step: float,
+               max_t: float) -> None:
+    """The numbers under a KM plot: one text row per (label, colour, risk rows, column), top down, each
+    number under its time tick."""
+    for i, (label, colour, risk, key) in enumerate(rows):
+        y = len(rows) - i - 0.5
+        ax_risk.text(-0.03 * max_t, y, label, ha="right", va="center", fontsize=8, color=colour)
+        for r in risk:
+            if _on_grid(float(r["time_months"]), step) and not is_missing(r[key]):
+                ax_risk.text(float(r["time_months"]), y, str(int(r[key])), ha="center", va="center",
+                             fontsize=8, color=colour)
+    ax_risk.set_ylim(0, max(len(rows), 1))
+    ax_risk.axis("off")
+    ax_risk.set_title(RISK_TITLE, fontsize=8, loc="left")
 
 
 def toxicity_figure(grade_counts: dict[str, dict[str, list[int]]]) -> Figure:
@@ -602,7 +649,16 @@ def fmt_lab_value(value: Any, unit: Any, analyte: Any) -> str:
         return MISSING
     digits = ANALYTE_DECIMALS.get(str(analyte), 2)
     text = format_fixed(float(value), digits)
-    return text if is_missing(unit) else f"{text} {unit}"
+    return text if is_missing(unit) else f"{text} {unit_text(unit)}"
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def unit_text(unit: Any) -> str:
+    """A unit as printed: an exported power written with a caret (`10^9/L`) as a superscript (`10⁹/L`),
+    as the table headers write it."""
+    return re.sub(r"\^(-?\d+)", lambda m: m.group(1).translate(_SUPERSCRIPT), str(unit))
 
 
 def scroll_box(fragment: str) -> str:
@@ -625,8 +681,8 @@ def km_overlay_figure(
 ) -> Figure:
     """Both cohorts' KM step curves (solid, dashed) with censor ticks and one at-risk row per cohort."""
     names = list(curves)
-    fig = plt.figure(figsize=(8, 4.6 + 0.3 * len(names)))
-    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.45 * len(names) + 0.3], hspace=0.35)
+    fig = plt.figure(figsize=(8, 4.6 + 0.6 * len(names)))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5, 0.9 * len(names) + 0.3], hspace=0.35)
     ax = fig.add_subplot(grid[0])
     ax_risk = fig.add_subplot(grid[1], sharex=ax)
     styles = [("#2166ac", "-"), ("#b2182b", "--"), ("#1b7837", ":")]
@@ -660,15 +716,10 @@ def km_overlay_figure(
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlim(-0.02 * max_t, max_t * 1.04)
+    rows = []
     for i, c in enumerate(names):
-        y = len(names) - i - 0.5
-        ax_risk.text(-0.03 * max_t, y, c, ha="right", va="center", fontsize=8,
-                     color=styles[i % len(styles)][0])
-        for r in risks.get(c, []):
-            if _on_grid(float(r["time_months"]), step):
-                ax_risk.text(float(r["time_months"]), y, str(r["at_risk"]), ha="center", va="center",
-                             fontsize=8)
-    ax_risk.set_ylim(0, len(names))
-    ax_risk.axis("off")
-    ax_risk.set_title("Number at risk", fontsize=8, loc="left")
+        colour = styles[i % len(styles)][0]
+        rows += [(f"{c} at risk", colour, risks.get(c, []), "at_risk"),
+                 (f"{c} censored", colour, risks.get(c, []), "cum_censored")]
+    _risk_rows(ax_risk, rows, step, max_t)
     return fig

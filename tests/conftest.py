@@ -37,3 +37,10 @@ def refreshed(small_export, tmp_path_factory):
         )
 
     return once_per_run(tmp_path_factory, "refreshed", make)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The `slow` tests (whole refreshes, killed runs, concurrent readers) first, in collection order: the
+    workers then share out the long tests early and finish together on the short ones, instead of one
+    worker running the last long test while the other is idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .cox import hazard_ratio
+from .group_tests import categorical_test
 from .km import (
     CI_METHOD,
     DAYS_PER_MONTH,
@@ -143,6 +144,20 @@ ANALYSIS_TABLES: dict[str, list[tuple[str, str]]] = {
         ("percent", _DBL),
         ("n", _INT),
     ],
+    "response_comparison": [
+        ("cohort_a", _TXT),
+        ("cohort_b", _TXT),
+        ("row_order", _INT),
+        ("measure", _TXT),
+        ("category", _TXT),
+        ("n_a", _INT),
+        ("n_b", _INT),
+        ("n_evaluable_a", _INT),
+        ("n_evaluable_b", _INT),
+        ("test", _TXT),
+        ("p_value", _DBL),
+        ("note", _TXT),
+    ],
     "table1_comparison": [
         ("cohort_a", _TXT),
         ("cohort_b", _TXT),
@@ -167,6 +182,7 @@ def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     members = _members(con)
     pairs = _comparisons(con)
     patients, cycles = _patients(con), _cycles(con)
+    responses = _psa_responses(con)
     frames = {
         **survival_tables(cohorts, survival),
         "km_summary_by_definition": km_summary_by_definition(cohorts, _pfs_by_rule(con)),
@@ -174,7 +190,8 @@ def build_analysis_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "lab_before_after": lab_before_after(cohorts, _lab_pairs(con)),
         "table1": table1(cohorts, patients, cycles),
         "table1_comparison": table1_comparison(pairs, patients, cycles),
-        "psa_response_summary": psa_response_summary(cohorts, _psa_responses(con)),
+        "psa_response_summary": psa_response_summary(cohorts, responses),
+        "response_comparison": response_comparison(pairs, responses, members),
         "psa_response_by_basis": psa_response_by_basis(cohorts, _psa_responses_by_basis(con)),
     }
     counts: dict[str, int] = {}
@@ -284,6 +301,63 @@ def cohort_comparison(
                            hr_note=hr.note)
             rows.append(row)
     return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["cohort_comparison"]])
+
+
+# measure -> its categories, in row order: the PR/SD/PD distribution, and PSA50 (yes against no)
+RESPONSE_COMPARISON_MEASURES = {"response": ("PR", "SD", "PD"), "psa50": ("PSA50",)}
+
+
+def response_comparison(
+    pairs: list[tuple[str, str]], responses: pd.DataFrame, members: dict[str, set[object]]
+) -> pd.DataFrame:
+    """Per pair of the seed cohort_comparisons: PR / SD / PD and PSA50 among the evaluable patients
+    (PR + SD + PD on the selected basis) of each cohort, with the test Table 1 uses for a category
+    (`group_tests.categorical_test`: a 2 x 2 table by Fisher, a 2 x 3 by chi-square unless an expected
+    count is < 5). The test and p stand on every row of their measure. Pairs that share patients get
+    counts but no test, as in cohort_comparison.
+
+    `responses`: cohort, response_category, psa50 (fct_psa_response).
+    """
+    groups = {c: g for c, g in responses.groupby("cohort", sort=False)}
+    empty = responses.iloc[0:0]
+    rows = []
+    for a, b in pairs:
+        overlap = bool(members.get(a, set()) & members.get(b, set()))
+        counts = {}
+        for cohort in (a, b):
+            g = groups.get(cohort, empty)
+            evaluable = g[g["response_category"].isin(RESPONSE_COMPARISON_MEASURES["response"])]
+            categories = evaluable["response_category"].value_counts()
+            counts[cohort] = {
+                **{c: int(categories.get(c, 0)) for c in RESPONSE_COMPARISON_MEASURES["response"]},
+                "PSA50": int(evaluable["psa50"].astype("boolean").fillna(False).sum()),
+                "evaluable": len(evaluable),
+            }
+        ca, cb = counts[a], counts[b]
+        order = 0
+        for measure, categories in RESPONSE_COMPARISON_MEASURES.items():
+            if measure == "psa50":
+                table = [[x["PSA50"], x["evaluable"] - x["PSA50"]] for x in (ca, cb)]
+            else:
+                table = [[ca[c] for c in categories], [cb[c] for c in categories]]
+            test, p, note = None, None, None
+            if overlap:
+                note = "the cohorts share patients"
+            elif min(ca["evaluable"], cb["evaluable"]) == 0:
+                note = "a cohort has no evaluable patient"
+            else:
+                test, p = categorical_test(np.array(table))
+                if test is None:
+                    note = "only one category occurs"
+            for category in categories:
+                order += 1
+                rows.append(
+                    {"cohort_a": a, "cohort_b": b, "row_order": order, "measure": measure,
+                     "category": category, "n_a": ca[category], "n_b": cb[category],
+                     "n_evaluable_a": ca["evaluable"], "n_evaluable_b": cb["evaluable"],
+                     "test": test, "p_value": p, "note": note}
+                )
+    return pd.DataFrame(rows, columns=[c for c, _ in ANALYSIS_TABLES["response_comparison"]])
 
 
 def psa_response_by_basis(cohorts: list[str], responses: pd.DataFrame) -> pd.DataFrame:

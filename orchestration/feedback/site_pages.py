@@ -69,6 +69,18 @@ def site_file_names(sites: list[str]) -> dict[str, str]:
     return out
 
 
+def site_page_files(con: duckdb.DuckDBPyConnection) -> dict[str | None, str]:
+    """The page each site's findings are on, relative to the export's folder (`sites/<stem>.html`; the
+    site None: `sites/_unassigned.html`), named as `render_site_pages` names them: the stems depend on
+    every site that gets a page (those with findings and those with treated patients)."""
+    findings = read_findings(con)
+    sites = {str(f["site_id"]) for f in findings if f["site_id"] is not None} | set(site_completeness(con))
+    stems = site_file_names(sorted(sites))
+    pages: dict[str | None, str] = {s: f"sites/{stem}.html" for s, stem in stems.items()}
+    pages[None] = f"sites/{UNASSIGNED}.html"
+    return pages
+
+
 def _write_private(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

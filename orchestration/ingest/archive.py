@@ -30,11 +30,15 @@ def open_export(export_path: Path, max_unpacked_bytes: int) -> Iterator[Path]:
     if not zipfile.is_zipfile(export_path):
         raise ExportError(f"{export_path.name}: not a folder and not a readable zip archive")
     with tempfile.TemporaryDirectory(prefix="rlt-export-") as tmp:
-        _extract_safely(export_path, Path(tmp), max_unpacked_bytes)
+        extract_safely(export_path, Path(tmp), max_unpacked_bytes)
         yield _export_root(Path(tmp), export_path)
 
 
-def _extract_safely(zip_path: Path, target: Path, max_unpacked_bytes: int) -> None:
+def extract_safely(zip_path: Path, target: Path, max_unpacked_bytes: int) -> None:
+    """Extract `zip_path` into `target`, or raise ExportError naming the archive: a member with an absolute
+    path, `..`, a symbolic link or not a regular file; a declared or actually written size over
+    `max_unpacked_bytes`; an unreadable archive. The one zip-safety check of every import (exports and
+    REDCap projects)."""
     name = zip_path.name
     try:
         with zipfile.ZipFile(zip_path) as zf:

@@ -122,7 +122,7 @@ def _pick(names: list[str], exact: str, alias: re.Pattern[str]) -> str | None:
 @contextlib.contextmanager
 def open_folder(path: Path) -> Iterator[Path]:
     """The folder holding the export's files; a zip is extracted safely into a temporary folder."""
-    from orchestration.ingest.archive import _extract_safely  # one zip-safety check for every import
+    from orchestration.ingest.archive import extract_safely  # one zip-safety check for every import
     from orchestration.ingest.errors import ExportError
 
     path = Path(path)
@@ -133,7 +133,7 @@ def open_folder(path: Path) -> Iterator[Path]:
         raise RedcapError(f"{path}: no such folder, or not a readable zip archive")
     with tempfile.TemporaryDirectory(prefix="rlt-redcap-") as tmp:
         try:
-            _extract_safely(path, Path(tmp), _MAX_UNPACKED)
+            extract_safely(path, Path(tmp), _MAX_UNPACKED)
         except ExportError as e:
             raise RedcapError(str(e)) from None
         yield _root(Path(tmp))

@@ -102,6 +102,13 @@ def cohort_title(cohort: str, descriptions: Mapping[str, tuple[str | None, int |
     return f"{cohort}: {description}" if description else f"Cohort {cohort}"
 
 
+def comparison_label(a: str, b: str, descriptions: Mapping[str, tuple[str | None, int | None]]) -> str:
+    """A comparison's link text in the index: the cohorts' descriptions, then their names."""
+    words = [(descriptions.get(c) or (None, None))[0] for c in (a, b)]
+    names = f"{a} vs {b}"
+    return f"{words[0]} vs {words[1]} ({names})" if all(words) else names
+
+
 def comparison_pairs(warehouse: Path, cohorts: list[str]) -> list[tuple[str, str]]:
     """The rows of seeds.cohort_comparisons whose two cohorts are both among `cohorts`."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -137,8 +144,8 @@ def _index_html(
 ) -> str:
     """The index page (orchestration.reporting.index_page); `prefix` leads from the page to the export's
     folder, `exports` lists every export's index (the page over all exports)."""
-    comparisons = [(f"{prefix}{safe_file_stem(a)}-vs-{safe_file_stem(b)}.html", f"{a} vs {b}")
-                   for a, b in comparison_pairs(warehouse, names)]
+    comparisons = [(f"{prefix}{safe_file_stem(a)}-vs-{safe_file_stem(b)}.html",
+                    comparison_label(a, b, descriptions)) for a, b in comparison_pairs(warehouse, names)]
     sheet = DEFAULT_QMD.parent / "cohort_report.css"
     css = REPORT_CSS + (sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
     return index_html(names, targets, descriptions, read_index_facts(warehouse), comparisons, extra,

@@ -42,6 +42,8 @@ def test_row_counts(built):
         "psa_response_by_basis": 12,
         "lab_before_after": 16,
         "cohort_comparison": 6,
+        # 3 seed pairs × (PR, SD, PD, PSA50)
+        "response_comparison": 12,
         # + an 'Unknown, n (%)' row for ALP (P4 has none) and PSA (P6) in the pairs with all, ecog_0_2
         "table1_comparison": 39 + 2 + 39 + 2 + 36,
         "km_curve": 30,
@@ -213,6 +215,27 @@ def test_psa_response_by_basis(con):
     assert rows[("all", "week12")] == (6, 4, 2, 2, 0, 2, 2, 0, False)
     assert rows[("ecog_3", "week12")] == (3, 2, 1, 1, 0, 1, 1, 0, False)
     assert rows[("empty", "best")] == (0, 0, 0, 0, 0, 0, 0, 0, True)
+
+
+def test_response_comparison(con):
+    rows = con.execute(
+        "select cohort_b, measure, category, n_a, n_b, n_evaluable_a, n_evaluable_b, test, p_value, note"
+        " from analysis.response_comparison order by cohort_b, row_order"
+    ).fetchall()
+    # ecog_3 (P1 PR, P2 PD, P3 SD) vs ecog_0_2 (P4 PR, P5 SD; P6 not evaluable, left out):
+    # fisher.test(matrix(c(1, 1, 1, 1, 1, 0), 2))$p.value = 1; PSA50 1 of 3 vs 1 of 2:
+    # fisher.test(matrix(c(1, 1, 2, 1), 2))$p.value = 1
+    disjoint = [r for r in rows if r[0] == "ecog_0_2"]
+    assert [r[1:8] for r in disjoint] == [
+        ("response", "PR", 1, 1, 3, 2, "Fisher's exact"),
+        ("response", "SD", 1, 1, 3, 2, "Fisher's exact"),
+        ("response", "PD", 1, 0, 3, 2, "Fisher's exact"),
+        ("psa50", "PSA50", 1, 1, 3, 2, "Fisher's exact"),
+    ]
+    assert all(r[8] == pytest.approx(1.0) and r[9] is None for r in disjoint)
+    notes = {r[0]: r[7:] for r in rows if r[0] != "ecog_0_2"}
+    assert notes == {"ecog_3": (None, None, "the cohorts share patients"),
+                     "empty": (None, None, "a cohort has no evaluable patient")}
 
 
 def test_table1_comparison(con):

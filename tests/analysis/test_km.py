@@ -107,6 +107,20 @@ def test_risk_table_on_three_month_grid():
     assert list(table.cum_censored) == [0, 2, 4, 5, 6, 7, 8, 8]
 
 
+def test_risk_table_censored_counts_against_r():
+    # Censorings before, at and between grid times (one at exactly 3 and one at exactly 6 months):
+    #   t <- c(1, 2.5, 3, 3, 4, 5.5, 6, 7, 8.5, 10); s <- c(1, 0, 1, 0, 0, 1, 0, 1, 0, 1)
+    #   summary(survfit(Surv(t, s) ~ 1), times = c(0, 3, 6, 9))
+    #   n.risk 10 8 4 1; n.event 0 2 1 1; n.censor 0 2 2 1 (censored in (previous time, time])
+    # cum_censored is the running sum of n.censor, cum_events that of n.event.
+    t = np.array([1, 2.5, 3, 3, 4, 5.5, 6, 7, 8.5, 10])
+    table = risk_table(t, np.array([1, 0, 1, 0, 0, 1, 0, 1, 0, 1], dtype=bool))
+    assert list(table.time_months) == [0, 3, 6, 9]
+    assert list(table.at_risk) == [10, 8, 4, 1]
+    assert list(table.cum_events) == [0, 2, 3, 4]
+    assert list(table.cum_censored) == [0, 2, 4, 5]
+
+
 def test_risk_table_counts_follow_up_equal_to_grid_time_as_at_risk():
     # Hand-worked: follow-up exactly 3 months is at risk at 3 (>=) and, being an event, counted in the
     # cumulative events at 3 (<=).

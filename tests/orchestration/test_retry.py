@@ -20,9 +20,8 @@ WAREHOUSE = Path("/data/rlt/registry.duckdb")
 
 
 def _raised_through(exc: BaseException, warehouse: Path | None = WAREHOUSE) -> BaseException:
-    with pytest.raises(BaseException) as info:
-        with deterministic("publishing", warehouse):
-            raise exc
+    with pytest.raises(BaseException) as info, deterministic("publishing", warehouse):
+        raise exc
     return info.value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from orchestration.redcap.mapping import REFERENCE_DIR
@@ -87,77 +88,31 @@ def base_rows() -> list[dict[str, str]]:
             for c in ("1", "2", "3", "4", "5", "6", "7", "99")
         }
 
+    def builder(form: str, fields: tuple[str, ...]) -> Callable[..., dict[str, str]]:
+        """Rows of `form` from the values of `fields`, in that order; other cells as keywords."""
+
+        def build(record: str, dag: str, n: int, *values: str, **kw: str) -> dict[str, str]:
+            return rep(record, dag, form, n, **dict(zip(fields, values, strict=True)), **kw)
+
+        return build
+
+    cycle = builder("rlt_cycle", ("cycle_date", "radioligand", "activity", "activity_unit"))
+    lab = builder("lab_result", ("lab_date", "lab_analyte", "lab_value", "lab_unit"))
+
     return [
         r1,
         rep("R1", "s01", "ecog", 1, ecog_date="2023-01-05", ecog="2"),
         rep("R1", "s01", "metastases", 1, met_date="2023-01-02", met_bone_extent="3", **sites("1", "3")),
-        rep(
-            "R1",
-            "s01",
-            "rlt_cycle",
-            1,
-            cycle_date="2023-01-10",
-            radioligand="1",
-            activity="7.4",
-            activity_unit="1",
-        ),
-        rep(
-            "R1",
-            "s01",
-            "rlt_cycle",
-            2,
-            cycle_date="2023-03-07",
-            radioligand="1",
-            activity="7,2",
-            activity_unit="1",
-            series="1",
-        ),
-        rep(
-            "R1",
-            "s01",
-            "lab_result",
-            1,
-            lab_date="2023-01-09",
-            lab_analyte="8",
-            lab_value="<0.01",
-            lab_unit="13",
-        ),
-        rep(
-            "R1",
-            "s01",
-            "lab_result",
-            2,
-            lab_date="2023-01-09",
-            lab_analyte="1",
-            lab_value="11.2",
-            lab_unit="1",
-            lab_ref_low="13,5",
-            lab_ref_high="17.5",
-        ),
+        cycle("R1", "s01", 1, "2023-01-10", "1", "7.4", "1"),
+        cycle("R1", "s01", 2, "2023-03-07", "1", "7,2", "1", series="1"),
+        lab("R1", "s01", 1, "2023-01-09", "8", "<0.01", "13"),
+        lab("R1", "s01", 2, "2023-01-09", "1", "11.2", "1", lab_ref_low="13,5", lab_ref_high="17.5"),
         rep("R1", "s01", "adverse_event", 1, ae_date="2023-01-09", ae_term="2", ae_grade="0"),
         r2,
         rep("R2", "s02", "metastases", 1, met_date="2023-02-01", **sites()),
-        rep(
-            "R2",
-            "s02",
-            "rlt_cycle",
-            1,
-            cycle_date="2023-02-10",
-            radioligand="3",
-            activity="8",
-            activity_unit="2",
-        ),
+        cycle("R2", "s02", 1, "2023-02-10", "3", "8", "2"),
         r3,
-        rep(
-            "R3",
-            "",
-            "rlt_cycle",
-            1,
-            cycle_date="2023-03-01",
-            radioligand="2",
-            activity="200",
-            activity_unit="3",
-        ),
+        cycle("R3", "", 1, "2023-03-01", "2", "200", "3"),
     ]
 
 

@@ -165,8 +165,11 @@ insert into analysis.km_curve values
 
 create table analysis.km_risk_table (cohort varchar, endpoint varchar, time_months double, at_risk integer,
     cum_events integer, cum_censored integer);
+-- cumulative censored: PFS censored at 14 months (all, ecog_0_2), OS at 12 (all)
 insert into analysis.km_risk_table
-    select c.cohort, e.endpoint, t.m, greatest(c.n - (t.m / 3)::integer, 0), 0, 0
+    select c.cohort, e.endpoint, t.m, greatest(c.n - (t.m / 3)::integer, 0), 0,
+           case when e.endpoint = 'pfs' and c.cohort <> 'ecog_3' and t.m >= 14 then 1
+                when e.endpoint = 'os' and c.cohort = 'all' and t.m >= 12 then 1 else 0 end
     from (values ('all', 4), ('ecog_3', 2), ('ecog_0_2', 2)) c(cohort, n),
          (values ('pfs'), ('os')) e(endpoint), (values (0), (3), (6), (9), (12), (15)) t(m);
 
@@ -258,6 +261,39 @@ insert into audit.quarantine_summary values
     ('{EXPORT_ID}', 'lab_results.csv', 'value outside plausible range', 3),
     ('{EXPORT_ID}', 'rlt_cycles.csv', 'unknown unit', 2),
     ('EXP-OLD', 'patients.csv', 'old reason never shown', 50);
+
+-- response among the evaluable: ecog_3 PD 1 of 1, ecog_0_2 PR 1 SD 1 of 2;
+-- R fisher.test(matrix(c(0, 1, 0, 1, 1, 0), 2))$p.value = 1,
+--   fisher.test(matrix(c(0, 1, 1, 1), 2))$p.value = 1
+create table analysis.response_comparison (cohort_a varchar, cohort_b varchar, row_order integer,
+    measure varchar, category varchar, n_a integer, n_b integer, n_evaluable_a integer, n_evaluable_b integer,
+    test varchar, p_value double, note varchar);
+insert into analysis.response_comparison values
+    ('ecog_3', 'ecog_0_2', 1, 'response', 'PR', 0, 1, 1, 2, 'Fisher''s exact', 1.0, null),
+    ('ecog_3', 'ecog_0_2', 2, 'response', 'SD', 0, 1, 1, 2, 'Fisher''s exact', 1.0, null),
+    ('ecog_3', 'ecog_0_2', 3, 'response', 'PD', 1, 0, 1, 2, 'Fisher''s exact', 1.0, null),
+    ('ecog_3', 'ecog_0_2', 4, 'psa50', 'PSA50', 0, 1, 1, 2, 'Fisher''s exact', 1.0, null);
+
+-- findings still to correct: HOM 1 new + 2 open, the script site 1 open, one without a site; resolved ones
+-- and MUC's resolved finding are not counted
+create table audit.dq_findings (export_id varchar, site_id varchar, patient_id varchar, source_file varchar,
+    line_number bigint, table_name varchar, column_name varchar, rule_id varchar, severity varchar,
+    message varchar, value varchar, fingerprint varchar, status varchar, first_seen_export_id varchar);
+insert into audit.dq_findings values
+    ('{EXPORT_ID}', 'HOM', 'P1', 'lab_results.csv', 5, 'lab_results', 'value', 'r1', 'error', 'm', '1', 'f1',
+     'new', '{EXPORT_ID}'),
+    ('{EXPORT_ID}', 'HOM', 'P1', 'lab_results.csv', 6, 'lab_results', 'value', 'r1', 'error', 'm', '1', 'f2',
+     'open', 'EXP-OLD'),
+    ('{EXPORT_ID}', 'HOM', 'P3', 'rlt_cycles.csv', 2, 'rlt_cycles', 'activity_gbq', 'r2', 'error', 'm', '1',
+     'f3', 'open', 'EXP-OLD'),
+    ('{EXPORT_ID}', 'HOM', 'P3', 'rlt_cycles.csv', 3, 'rlt_cycles', 'activity_gbq', 'r2', 'error', 'm', '1',
+     'f4', 'resolved', 'EXP-OLD'),
+    ('{EXPORT_ID}', '{SCRIPT}', 'P2', 'patients.csv', 3, 'patients', 'site_id', 'r3', 'warning', 'm', '1',
+     'f5', 'open', 'EXP-OLD'),
+    ('{EXPORT_ID}', 'MUC', 'P4', 'patients.csv', 4, 'patients', 'site_id', 'r3', 'warning', 'm', '1',
+     'f6', 'resolved', 'EXP-OLD'),
+    ('{EXPORT_ID}', null, null, 'lab_results.csv', 9, 'lab_results', 'patient_id', 'orphan', 'error', 'm',
+     'X9', 'f7', 'new', '{EXPORT_ID}');
 
 create table audit.unknown_columns (export_id varchar, file varchar, column_name varchar);
 insert into audit.unknown_columns values ('{EXPORT_ID}', 'patients.csv', 'favourite_colour');

@@ -281,13 +281,22 @@ def test_index_links_every_report(rendered: dict[str, Path]) -> None:
     index = rendered["index"].read_text(encoding="utf-8")
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', index)
     # readable names (the cohort's description; its name when it has none), then the comparison
+    # the site feedback section (audit.dq_findings): every site with findings or patients, escaped
+    assert links[6:] == [
+        ("sites/script_alert_1_script.html", html.escape(SCRIPT)), ("sites/script_alert_1_script.csv", "CSV"),
+        ("sites/HOM.html", "HOM"), ("sites/HOM.csv", "CSV"),
+        ("sites/MUC.html", "MUC"), ("sites/MUC.csv", "CSV"),
+        ("sites/_unassigned.html", "without a known site"), ("sites/_unassigned.csv", "CSV"),
+    ]
+    links = links[:6]
     assert links == [
         ("all.html", "Every consenting patient with at least one RLT cycle"),
         ("ecog_3.html", "Baseline ECOG performance status 3"),
         ("ecog_0_2.html", "Baseline ECOG performance status 0-2"),
         ("empty.html", "Nobody (ECOG 4)"),
         ("no_such_b_cohort_b.html", "no such &lt;b&gt;cohort&lt;/b&gt;"),
-        ("ecog_3-vs-ecog_0_2.html", "ecog_3 vs ecog_0_2"),
+        ("ecog_3-vs-ecog_0_2.html",
+         "Baseline ECOG performance status 3 vs Baseline ECOG performance status 0-2 (ecog_3 vs ecog_0_2)"),
     ]
     page = text(index)
     for expected in ("Registry REALITY test registry", "Export id EXP-2025-06-30", "Data cut-off 2025-06-30",
@@ -297,6 +306,39 @@ def test_index_links_every_report(rendered: dict[str, Path]) -> None:
     assert "Every consenting patient with at least one RLT cycle all 4 5.2 9.8 33.3 % (1 of 3)" in page
     assert "Baseline ECOG performance status 0-2 ecog_0_2 2 not reached not reached 50.0 % (1 of 2)" in page
     assert "Nobody (ECOG 4) empty 0 – – –" in page
-    for target, _ in links:
+    for target, _ in links:  # (render_cohort_reports writes no site pages; render_export_reports does)
         assert (rendered["index"].parent / target).is_file()
     assert stat.S_IMODE(rendered["index"].stat().st_mode) == 0o600
+
+
+def test_open_findings_per_site_link_the_site_pages(rendered: dict[str, Path]) -> None:
+    raw = read(rendered, "ecog_3")
+    dq = raw[raw.find('id="data-quality"'):]
+
+    def counts(first_cell: str) -> list[str]:
+        m = re.search(rf"<tr><td>{re.escape(first_cell)}</td>(.*?)</tr>", dq)
+        assert m is not None, first_cell
+        return re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))
+
+    # by hand from fake_warehouse.py's audit.dq_findings: new / open / total; resolved ones not counted
+    assert counts('<a href="sites/HOM.html">HOM</a>') == ["1", "2", "3"]
+    script_site = f'<a href="sites/script_alert_1_script.html">{html.escape(SCRIPT)}</a>'
+    assert counts(script_site) == ["0", "1", "1"]
+    assert counts('<a href="sites/_unassigned.html">without a known site</a>') == ["1", "0", "1"]
+    assert "MUC" not in text(dq)
+    assert SCRIPT not in raw
+
+
+def test_km_figure_prints_at_risk_and_censored_rows(rendered: dict[str, Path]) -> None:
+    raw = read(rendered, "all")
+    assert "At risk" in raw and "Censored" in raw
+    assert "number censored (cumulative, to that time)" in raw
+
+
+def test_table1_explains_second_line_cabazitaxel(rendered: dict[str, Path]) -> None:
+    pages = ((read(rendered, "all"), "Table 1: patient characteristics"),
+             (rendered["comparison"].read_text(encoding="utf-8"), "Table 1 with p-values"))
+    for page, heading in pages:
+        table1 = html.unescape(re.sub(r"<[^>]+>", " ", section(page, heading)))
+        assert "2nd line cabazitaxel: cabazitaxel started on or after the start of docetaxel" in table1
+        assert "it is a part of the Cabazitaxel row" in table1

@@ -28,8 +28,14 @@ def test_comparison_report(rendered: dict[str, Path]) -> None:
     # Table 1 side by side with the stored test and p (0.6667 -> 0.667)
     assert "Age Median [years], (range) 69.5 (58–81) 69 (66–72) Wilcoxon rank-sum 0.667" in page
     # response: % of each cohort's evaluable (ecog_3: P3 PD of 1; ecog_0_2: P1 PR, P2 SD of 2)
-    assert "Partial response (PR) 0 (0.0) 1 (50.0)" in page
-    assert "Progressive disease (PD) 1 (100.0) 0 (0.0)" in page
+    # with the stored test and p: the PR/SD/PD distribution's on the PR row, PSA50's on its own row
+    assert "Partial response (PR) 0 (0.0) 1 (50.0) Fisher's exact 1.000" in page
+    pd_row = "Progressive disease (PD) 1 (100.0) 0 (0.0)"
+    assert f"{pd_row} PSA50 (fall ≥ 50 %) 0 (0.0) 1 (50.0) Fisher's exact 1.000" in page
+    assert "ecog_3, n (%) of 1 evaluable" in page and "ecog_0_2, n (%) of 2 evaluable" in page
+    assert "No test of the response difference" not in page
+    # at risk and censored so far under the overlaid curves (ecog_0_2 PFS censored at 14 months)
+    assert "ecog_0_2 censored" in raw and "ecog_3 at risk" in raw
     # the HR is not estimable (ecog_0_2 has no event) and says why; log-rank p as stored (0.0421, 0.1234)
     assert "not estimable: one cohort has no event (monotone likelihood) – 0.042" in page
     assert "0.123" in page
@@ -61,3 +67,20 @@ def test_reports_group_readable_only_when_asked(
     target = tmp_path / "page.html"
     write_private(target, b"<p>x</p>")
     assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+def test_comparison_of_a_warehouse_without_response_comparison(fake_warehouse: Path, tmp_path: Path) -> None:
+    """A warehouse built before analysis.response_comparison existed still renders, and says so."""
+    import shutil
+
+    import duckdb
+
+    from orchestration.reporting import render_cohort_reports
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(fake_warehouse, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop table analysis.response_comparison")
+    render_cohort_reports(old, tmp_path / "out", ["ecog_3", "ecog_0_2"])
+    page = (tmp_path / "out" / "ecog_3-vs-ecog_0_2.html").read_text(encoding="utf-8")
+    assert "analysis.response_comparison has no rows for this pair." in page

@@ -205,3 +205,104 @@ def test_pfs_events_split_and_definition_sensitivity_equal_the_warehouse(real: d
             values = [re.sub(r"<[^>]+>", "", c) for c in cells]
             assert values[1:4] == [str(events), str(by_psa), str(by_death)], (cohort, rule)
             assert ("selected" in values[4]) == bool(selected)
+
+
+def _svg_row(svg: str, label: str) -> dict[str, str]:
+    """The numbers printed on the row `label` under a KM figure, keyed by the time tick above each."""
+    under = svg[svg.index('<g id="axes_2">'):]  # the numbers' own axes (the legend also says "Censored")
+    texts = [(float(x), float(y), html.unescape(t)) for x, y, t in
+             re.findall(r'<text [^>]*x="([-\d.]+)" y="([-\d.]+)"[^>]*>([^<]*)</text>', under)]
+    ticks = re.findall(r'<g id="xtick_\d+">.*?<text [^>]*>([^<]*)</text>', svg, re.S)
+    (y_label,) = [y for _, y, t in texts if t == label]
+    row = sorted((x, t) for x, y, t in texts if abs(y - y_label) < 0.5 and t != label)
+    assert len(row) == len(ticks), (label, row, ticks)
+    return dict(zip(ticks, [t for _, t in row], strict=True))
+
+
+def _expected_risk(warehouse: Path, cohort: str, endpoint: str, times: list[str]) -> tuple[dict, dict]:
+    """At risk (follow-up >= t) and censored so far (censored with follow-up <= t), from the mart."""
+    at_risk, censored = {}, {}
+    for t in times:
+        ((n, c),) = query(
+            warehouse,
+            "select count(*) filter (where s.time_days / 30.4375 >= ?),"
+            " count(*) filter (where not s.event and s.time_days / 30.4375 <= ?)"
+            " from marts.fct_survival s join marts.cohort_membership m using (patient_id)"
+            " where m.cohort = ? and s.endpoint = ? and s.time_days >= 0 and s.event is not null",
+            [float(t), float(t), cohort, endpoint],
+        )
+        at_risk[t], censored[t] = str(n), str(c)
+    return at_risk, censored
+
+
+def test_km_at_risk_and_censored_rows_equal_the_survival_mart(real: dict[str, Any]) -> None:
+    for cohort, page in real["pages"].items():
+        svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+        for endpoint, key in (("pfs", "PFS"), ("os", "OS")):
+            (svg,) = [s for s in svgs if f'aria-label="Kaplan–Meier curve of {key}:' in s]
+            at_risk = _svg_row(svg, "At risk")
+            censored = _svg_row(svg, "Censored")
+            assert (at_risk, censored) == _expected_risk(real["warehouse"], cohort, endpoint, list(at_risk))
+
+
+def test_comparison_response_and_psa50_with_p_equal_the_warehouse(real: dict[str, Any]) -> None:
+    pairs = query(real["warehouse"], "select cohort_a, cohort_b from seeds.cohort_comparisons")
+    assert pairs
+    for a, b in pairs:
+        name = f"{safe_file_stem(a)}-vs-{safe_file_stem(b)}.html"
+        page = (real["folder"] / name).read_text(encoding="utf-8")
+        block = section(page, "Biochemical response")
+        rows = {html.unescape(r[0]): [html.unescape(c) for c in r[1:]] for r in re.findall(
+            r"<tr><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>"
+            r"<td[^>]*>([^<]*)</td></tr>", block)}
+        counts = {}
+        for cohort in (a, b):
+            counts[cohort] = dict(query(
+                real["warehouse"],
+                "select r.response_category, count(*) from marts.fct_psa_response r"
+                " join marts.cohort_membership m using (patient_id) where m.cohort = ? group by all"
+                " union all select 'PSA50', count(*) from marts.fct_psa_response r"
+                " join marts.cohort_membership m using (patient_id) where m.cohort = ? and r.psa50",
+                [cohort, cohort]))
+        evaluable = {c: sum(int(counts[c].get(k, 0)) for k in ("PR", "SD", "PD")) for c in (a, b)}
+        stored = {(m, t, p) for m, t, p in query(
+            real["warehouse"], "select measure, test, p_value from analysis.response_comparison"
+            " where cohort_a = ? and cohort_b = ?", [a, b])}
+        tests = {m: (t, p) for m, t, p in stored}
+        assert len(stored) == 2  # one test and p per measure
+        for label, key, measure in (("Partial response (PR)", "PR", "response"),
+                                    ("Stable disease (SD)", "SD", None),
+                                    ("Progressive disease (PD)", "PD", None),
+                                    ("PSA50 (fall ≥ 50 %)", "PSA50", "psa50")):
+            printed = rows[label]
+            for cell, cohort in zip(printed[:2], (a, b), strict=True):
+                k = int(counts[cohort].get(key, 0))
+                assert cell == f"{k} ({half_up(100.0 * k / evaluable[cohort])})", (a, b, label)
+            if measure is None:
+                assert printed[2:] == ["", ""]
+            else:
+                test, p = tests[measure]
+                assert printed[2] == (test or "")
+                assert printed[3] == ("–" if p is None else "< 0.001" if p < 0.001 else f"{p:.3f}")
+        for cohort in (a, b):
+            assert f">{html.escape(f'{cohort}, n (%) of {evaluable[cohort]} evaluable')}</th>" in block
+
+
+def test_open_findings_per_site_equal_audit_and_link_the_site_pages(real: dict[str, Any]) -> None:
+    expected = {
+        site: (str(new), str(open_))
+        for site, new, open_ in query(
+            real["warehouse"],
+            "select coalesce(site_id, 'without a known site'), count(*) filter (where status = 'new'),"
+            " count(*) filter (where status = 'open') from audit.dq_findings"
+            " where status in ('new', 'open') group by all",
+        )
+    }
+    assert expected  # the small export has findings
+    for page in real["pages"].values():
+        block = section(page, "Data quality")
+        printed = {html.unescape(t): (href, n, o) for href, t, n, o in re.findall(
+            r'<tr><td><a href="([^"]+)">([^<]*)</a></td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td>', block)}
+        assert {k: v[1:] for k, v in printed.items()} == expected
+        for href, _, _ in printed.values():
+            assert (real["folder"] / html.unescape(href)).is_file(), href

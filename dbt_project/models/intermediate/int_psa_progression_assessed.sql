@@ -17,10 +17,7 @@ with patients as (
 rules as (
     select
         rule as psa_progression_rule,
-        max(value) filter (where threshold = 'min_rise_pct') as min_rise_pct,
-        max(value) filter (where threshold = 'min_rise_ng_ml') as min_rise_ng_ml,
-        max(value) filter (where threshold = 'confirmation_days') as confirmation_days,
-        max(value) filter (where threshold = 'early_rise_ignored_days') as early_rise_ignored_days
+        {{- threshold_columns(['min_rise_pct', 'min_rise_ng_ml', 'confirmation_days', 'early_rise_ignored_days']) }}
     from {{ ref('psa_thresholds') }}
     where criterion = 'psa_progression'
     group by rule

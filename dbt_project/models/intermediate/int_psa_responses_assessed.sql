@@ -9,12 +9,8 @@ with patients as (
 
 thresholds as (
     select
-        max(value) filter (where rule = 'week12' and threshold = 'target_day') as week12_target_day,
-        max(value) filter (where rule = 'week12' and threshold = 'window_days') as week12_window_days,
-        max(value) filter (where threshold = 'pr_max_change_pct') as pr_max_change_pct,
-        max(value) filter (where threshold = 'pd_min_change_pct') as pd_min_change_pct,
-        max(value) filter (where threshold = 'psa50_max_change_pct') as psa50_max_change_pct,
-        max(value) filter (where threshold = 'psa90_max_change_pct') as psa90_max_change_pct
+        {{- threshold_columns(['target_day', 'window_days'], rule='week12') }},
+        {{- threshold_columns(['pr_max_change_pct', 'pd_min_change_pct', 'psa50_max_change_pct', 'psa90_max_change_pct']) }}
     from {{ ref('psa_thresholds') }}
     where criterion = 'psa_response'
 ),

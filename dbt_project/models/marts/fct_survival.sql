@@ -24,8 +24,5 @@ select
     endpoint,
     start_date,
     end_date,
-    date_diff('day', start_date, end_date) as time_days,
-    date_diff('day', start_date, end_date) / 30.4375 as time_months,
-    event_type <> 'censored' as event,
-    event_type
+    {{ survival_time_columns('start_date', 'end_date', 'event_type') }}
 from os
