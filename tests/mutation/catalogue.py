@@ -4,9 +4,9 @@ down, and every comparison flipped between strict and non-strict.
 - Thresholds that are data (the seeds ctcae_v5_lab_criteria, psa_thresholds, lab_reference_ranges) are
   mutated in the seed, never in SQL text, so that a rewrite of the SQL keeps the mutants meaningful.
 - Constants that live in code (CKD-EPI 2021 in the macro ckd_epi_2021, months = days / 30.4375 in the
-  survival marts, the statistics' 0.5 / 95 % / 65 y / 13.5 g/dL) are mutated in that code, found by an exact
-  snippet that must occur exactly as many times as declared, so that a moved constant fails loudly here
-  instead of silently escaping the harness.
+  macro survival_time_columns, the statistics' 0.5 / 95 % / 65 y / 13.5 g/dL) are mutated in that code,
+  found by an exact snippet that must occur exactly as many times as declared, so that a moved constant
+  fails loudly here instead of silently escaping the harness.
 
 A step is 1 % of the value, or one unit for whole days and years. A comparison that the seed does not
 spell (psa_thresholds holds values only; the operator of each is the spec's) is flipped by moving its
@@ -305,17 +305,18 @@ def ckd_epi_mutants() -> list[Mutant]:
 def code_constant_mutants() -> list[Mutant]:
     """Constants of the rules kept in code: months in SQL and Python, the statistics' levels, Table 1."""
     out: list[Mutant] = []
-    for path in ("dbt_project/models/marts/fct_survival.sql", "dbt_project/models/marts/fct_pfs_by_rule.sql"):
-        for tag, new in _steps(30.4375, whole=False):
-            out.append(
-                Mutant(
-                    f"{path}: months = days / 30.4375 [{_fmt(new)} ({tag})]",
-                    "months = days / 30.4375",
-                    path,
-                    _replace("/ 30.4375", f"/ {_fmt(new)}", 1),
-                    (SURVIVAL_UNIT,),
-                )
+    # both survival marts take their time columns from this one macro
+    path = "dbt_project/macros/survival.sql"
+    for tag, new in _steps(30.4375, whole=False):
+        out.append(
+            Mutant(
+                f"{path}: months = days / 30.4375 [{_fmt(new)} ({tag})]",
+                "months = days / 30.4375",
+                path,
+                _replace("/ 30.4375 as time_months", f"/ {_fmt(new)} as time_months", 1),
+                (SURVIVAL_UNIT,),
             )
+        )
     km = "orchestration/analysis/km.py"
     for tag, new in _steps(30.4375, whole=False):
         out.append(

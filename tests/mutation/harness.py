@@ -628,9 +628,10 @@ def main(argv: list[str] | None = None) -> int:
         report_path = args.report or (None if args.only else REPO / "tests" / "mutation" / "REPORT.md")
         if report_path is not None:
             report_path.write_text(text, encoding="utf-8")
-        for o in run.outcomes:
-            status = "killed" if o.killed_by else "equivalent" if o.mutant.equivalent else "SURVIVED"
-            print(f"{status}: {o.mutant.name} <- {o.killed_by or o.mutant.equivalent or ''}")
+        for o in run.outcomes:  # every mutant is in the report; here only those no test killed
+            if o.killed_by is None:
+                status = "equivalent" if o.mutant.equivalent else "SURVIVED"
+                print(f"{status}: {o.mutant.name} {o.mutant.equivalent}")
         print(text.split("\n| #")[0])
         return 1 if any(survived(o) for o in run.outcomes) else 0
     except HarnessError as error:
