@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.mutation import harness
+from tests.mutation.catalogue import REPO
 
 # neutrophils grade 3 is `value < 1.0` (NCI): at 0.99 the bound is 1 % lower, `<=` takes 1.0 in
 KILLABLE_SEED = "Neutrophil count decreased g3 c1 any: value < 1.0"
@@ -20,8 +22,14 @@ def test_chosen_mutants_are_killed_by_their_tests(handmade_warehouse: Path, tmp_
     database = tmp_path / handmade_warehouse.name  # dbt opens it read-write; the shared one is read-only
     shutil.copy(handmade_warehouse, database)
     report = tmp_path / "REPORT.md"
-    code = harness.main(["--only", KILLABLE_SEED, "--only", KILLABLE_CODE, "--only", EQUIVALENT,
-                         "--database", str(database), "--workers", "1", "--report", str(report)])
+    # a new process: the harness forks, and this one has threads (dbt ran here), which a fork would not carry
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.mutation.harness", "--only", KILLABLE_SEED, "--only", KILLABLE_CODE,
+         "--only", EQUIVALENT, "--database", str(database), "--workers", "1", "--report", str(report)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    code = done.returncode
+    assert report.exists(), done.stderr[-3000:]
     rows = {line.split(" | ")[2]: line.split(" | ")[3] for line in report.read_text().splitlines()
             if line.startswith("| ") and not line.startswith("| #")}
     assert code == 0, rows
