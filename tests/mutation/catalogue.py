@@ -4,9 +4,9 @@ down, and every comparison flipped between strict and non-strict.
 - Thresholds that are data (the seeds ctcae_v5_lab_criteria, psa_thresholds, lab_reference_ranges) are
   mutated in the seed, never in SQL text, so that a rewrite of the SQL keeps the mutants meaningful.
 - Constants that live in code (CKD-EPI 2021 in the macro ckd_epi_2021, months = days / 30.4375 in the
-  survival marts, the statistics' 0.5 / 95 % / 65 y / 13.5 g/dL) are mutated in that code, found by an exact
-  snippet that must occur exactly as many times as declared, so that a moved constant fails loudly here
-  instead of silently escaping the harness.
+  macro survival_time_columns, the statistics' 0.5 / 95 % / 65 y / 13.5 g/dL) are mutated in that code,
+  found by an exact snippet that must occur exactly as many times as declared, so that a moved constant
+  fails loudly here instead of silently escaping the harness.
 
 A step is 1 % of the value, or one unit for whole days and years. A comparison that the seed does not
 spell (psa_thresholds holds values only; the operator of each is the spec's) is flipped by moving its
@@ -28,15 +28,17 @@ STEP = 0.01
 NUDGE = 1e-6
 FLIP = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 
-# The checks: `dbt:` a selection of dbt unit tests (the boundary test, then all the model's);
-# `pyfunc:` the test functions of a fixture-free test
-# module, called directly; `pytest:` test files run by pytest (when they need fixtures).
+# The checks, tried in order until one fails: `dbt:` a selection of dbt unit tests (for a seed mutant: unit
+# tests by name, each of which must read that seed from disk; SEED_READERS: every other unit test that
+# does); `pyfunc:` the test functions of a fixture-free test module, called directly; `pytest:` test files
+# run by pytest (when they need fixtures). A seed mutant meets its boundary unit test first, then the
+# seed's pin (cheap), then the seed's other unit tests (only the pin's survivors: about one dbt unit test
+# run a second per mutant and test, so this order keeps the run within CI's 5 minutes).
+SEED_READERS = "dbt:*"
 CTCAE_SEED_TEST = "pyfunc:tests/dbt/test_ctcae_seed.py"
 CTCAE_UNIT = "dbt:ctcae_every_grade_edge_both_sides"
 PSA_PROGRESSION_UNIT = "dbt:psa_progression_thresholds_both_sides"
-PSA_PROGRESSION_ALL = "dbt:test_type:unit,int_psa_progression_assessed"
 PSA_RESPONSE_UNIT = "dbt:psa_response_thresholds_both_sides"
-PSA_RESPONSE_ALL = "dbt:test_type:unit,int_psa_responses_assessed"
 PSA_SEED_TEST = "pyfunc:tests/dbt/test_psa_thresholds_seed.py"
 RANGES_SEED_TEST = "pyfunc:tests/dbt/test_reference_ranges_seed.py"
 CKD_EPI_UNIT = "dbt:ckd_epi_2021_women_and_creatinine_at_or_below_kappa"
@@ -126,7 +128,7 @@ CTCAE_REDUNDANT = {
 def ctcae_mutants() -> list[Mutant]:
     path = f"{SEEDS}/ctcae_v5_lab_criteria.csv"
     _, rows = _read_csv((REPO / path).read_text(encoding="utf-8"))
-    checks = (CTCAE_SEED_TEST, CTCAE_UNIT)
+    checks = (CTCAE_UNIT, CTCAE_SEED_TEST, SEED_READERS)
     out: list[Mutant] = []
     for i, r in enumerate(rows):
         label = f"{r['term']} g{r['grade']} c{r['clause']} {r['baseline_condition']}: value {r['op']} "
@@ -162,8 +164,8 @@ def ctcae_mutants() -> list[Mutant]:
     return out
 
 
-PROGRESSION = (PSA_PROGRESSION_UNIT, PSA_PROGRESSION_ALL)
-RESPONSE = (PSA_RESPONSE_UNIT, PSA_RESPONSE_ALL)
+PROGRESSION = (PSA_PROGRESSION_UNIT, SEED_READERS)
+RESPONSE = (PSA_RESPONSE_UNIT, SEED_READERS)
 # psa_thresholds: (criterion, rule, threshold) -> (the spec's comparison of the value, whole days, checks)
 PSA_SPEC: dict[tuple[str, str, str], tuple[str, bool, tuple[str, ...]]] = {
     ("psa_progression", "pcwg3", "min_rise_pct"): (">=", False, PROGRESSION),
@@ -190,7 +192,7 @@ def psa_mutants() -> list[Mutant]:
         if key not in PSA_SPEC:
             raise AssertionError(f"psa_thresholds row {key} has no entry in the harness: add one")
         op, whole, dbt_checks = PSA_SPEC[key]
-        checks = (*dbt_checks, PSA_SEED_TEST)
+        checks = (dbt_checks[0], PSA_SEED_TEST, *dbt_checks[1:])
         old = r["value"]
         label = f"{'/'.join(k for k in key if k)} = {old}"
         threshold = f"PSA {label}"
@@ -303,17 +305,18 @@ def ckd_epi_mutants() -> list[Mutant]:
 def code_constant_mutants() -> list[Mutant]:
     """Constants of the rules kept in code: months in SQL and Python, the statistics' levels, Table 1."""
     out: list[Mutant] = []
-    for path in ("dbt_project/models/marts/fct_survival.sql", "dbt_project/models/marts/fct_pfs_by_rule.sql"):
-        for tag, new in _steps(30.4375, whole=False):
-            out.append(
-                Mutant(
-                    f"{path}: months = days / 30.4375 [{_fmt(new)} ({tag})]",
-                    "months = days / 30.4375",
-                    path,
-                    _replace("/ 30.4375", f"/ {_fmt(new)}", 1),
-                    (SURVIVAL_UNIT,),
-                )
+    # both survival marts take their time columns from this one macro
+    path = "dbt_project/macros/survival.sql"
+    for tag, new in _steps(30.4375, whole=False):
+        out.append(
+            Mutant(
+                f"{path}: months = days / 30.4375 [{_fmt(new)} ({tag})]",
+                "months = days / 30.4375",
+                path,
+                _replace("/ 30.4375 as time_months", f"/ {_fmt(new)} as time_months", 1),
+                (SURVIVAL_UNIT,),
             )
+        )
     km = "orchestration/analysis/km.py"
     for tag, new in _steps(30.4375, whole=False):
         out.append(
@@ -403,10 +406,15 @@ def settings_mutants() -> list[Mutant]:
     """The windows of clinical-rules.md are settings: their defaults, each a day shorter and longer."""
     path = "orchestration/settings.py"
     out: list[Mutant] = []
-    windows = (("baseline_window_days", 60), ("ecog_baseline_window_days", 90), ("post_window_days", 84))
-    for name, days in windows:
+    windows = (
+        ("baseline_window_days", 60, "\n        default={},"),
+        ("ecog_baseline_window_days", 90, "\n        default={}, ge=0,"),
+        ("post_window_days", 84, "\n        default={},"),
+    )
+    for name, days, default in windows:
         for tag, new in _steps(days, whole=True):
-            old, changed = f"    {name}: int = {days}\n", f"    {name}: int = {new:g}\n"
+            field_start = f"    {name}: int = Field("
+            old, changed = field_start + default.format(days), field_start + default.format(f"{new:g}")
             label = f"settings: {name} default {days} [{new:g} ({tag})]"
             mutate = _replace(old, changed, 1)
             out.append(Mutant(label, f"setting {name} = {days}", path, mutate, (SETTINGS_TEST,)))
