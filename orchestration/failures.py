@@ -39,9 +39,9 @@ def explain(messages: Iterable[str], warehouse: Path) -> str | None:
     return None
 
 
-def os_error_messages(exc: BaseException) -> list[str]:
-    """The messages of an exception and of every exception it was raised from or during."""
-    out: list[str] = []
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """An exception and every exception it was raised from or during (each once)."""
+    out: list[BaseException] = []
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -49,9 +49,14 @@ def os_error_messages(exc: BaseException) -> list[str]:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        out.append(f"{type(current).__name__}: {current}")
+        out.append(current)
         todo += [current.__cause__, current.__context__]
     return out
+
+
+def os_error_messages(exc: BaseException) -> list[str]:
+    """The messages of an exception and of every exception it was raised from or during."""
+    return [f"{type(current).__name__}: {current}" for current in exception_chain(exc)]
 
 
 def _children(pid: int) -> list[int]:

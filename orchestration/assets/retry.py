@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.dbt_runner import DbtRunError
-from orchestration.failures import explain, os_error_messages
+from orchestration.failures import exception_chain, explain, os_error_messages
 from orchestration.ingest import ExportError
 from orchestration.publish import PublishError
 from orchestration.redcap.mapping import RedcapError
@@ -49,17 +49,7 @@ def final(message: str) -> dg.Failure:
 
 def _needs_a_person(exc: BaseException) -> bool:
     """An OSError of the kinds in _NEEDS_A_PERSON, itself or anywhere in its cause/context chain."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno in _NEEDS_A_PERSON:
-            return True
-        todo += [current.__cause__, current.__context__]
-    return False
+    return any(isinstance(e, OSError) and e.errno in _NEEDS_A_PERSON for e in exception_chain(exc))
 
 
 @contextlib.contextmanager
