@@ -34,10 +34,39 @@ def describe_test(node: Mapping[str, Any]) -> str:
     if not meta:
         return f"Singular data test {node['name']} (dbt_project/tests)."
     kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k != "model"}
+    if meta.get("name") == "table_rules":
+        return describe_table_rules(kwargs)
     column = kwargs.pop("column_name", None)
     args = ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
     subject = f"column {column}" if column else "the model"
     return f"Data test {meta.get('name')} on {subject}" + (f" ({args})." if args else ".")
+
+
+def describe_table_rules(rules: Mapping[str, Any]) -> str:
+    """The rules of one `table_rules` test in words, one line per kind of rule (the Dagster check's
+    description)."""
+
+    def bound(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def key(columns: Any) -> str:
+        return columns if isinstance(columns, str) else "(" + ", ".join(columns) + ")"
+
+    lines = ["Every rule of this table, checked in one dbt test (dbt_project/tests/generic/table_rules.sql):"]
+    if rules.get("not_null"):
+        lines.append("- not null: " + ", ".join(rules["not_null"]))
+    if rules.get("unique"):
+        lines.append("- unique: " + ", ".join(key(k) for k in rules["unique"]))
+    if rules.get("ranges"):
+        ranges = (f"{c} in [{bound(lo)}, {bound(hi)}]" for c, (lo, hi) in rules["ranges"].items())
+        lines.append("- ranges: " + "; ".join(ranges))
+    for column, values in (rules.get("accepted_values") or {}).items():
+        lines.append(f"- {column} one of: " + ", ".join(str(v) for v in values))
+    for rel in rules.get("relationships") or []:
+        parent = str(rel["to"]).removeprefix("ref(").removesuffix(")").strip("'\"")
+        lines.append(f"- {rel['column']} is a {rel['field']} of {parent}")
+    lines += [f"- true on every row: {expression}" for expression in rules.get("expressions") or []]
+    return "\n".join(lines)
 
 
 class RegistryTranslator(DagsterDbtTranslator):

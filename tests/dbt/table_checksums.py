@@ -2,8 +2,10 @@
 no value.
 
 `table_checksums(con)` maps `schema.table` to `<rows>:<md5>`, where the md5 is over the sorted text of every
-row (each row cast to text as a struct, so column names, order, types' text form and every value count;
-a double that moves in its last bit changes the text and so the checksum).
+row (each row cast to text as a struct, so column names, order, types' text form and every value count).
+Doubles count to 12 significant digits: the statistics (lifelines, numpy) move in the last bits from one CPU
+to another (seen: `analysis.km_curve` on a machine without AVX-512), while a change of a rule moves a
+value far more than 1e-12 of itself.
 
 `python -P -m tests.dbt.table_checksums` builds the reference warehouses (see `reference_builds`) with the
 code of the current checkout and prints the checksums as Python, for `test_values_unchanged.py`.
@@ -42,9 +44,18 @@ def table_checksums(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = S
     ).fetchall()
     out: dict[str, str] = {}
     for schema, table in tables:
+        columns = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+        values = ", ".join(
+            f'printf(\'%.12g\', "{name}") as "{name}"' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+            for name, kind in columns
+        )
         rows, digest = con.execute(
             f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
-            f'from (select cast(t as varchar) as r from "{schema}"."{table}" as t)'
+            f'from (select cast(t as varchar) as r from (select {values} from "{schema}"."{table}") as t)'
         ).fetchone()  # type: ignore[misc]
         out[f"{schema}.{table}"] = f"{rows}:{digest}"
     return out
