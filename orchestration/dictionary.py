@@ -8,9 +8,11 @@ orchestration.dictionary` rewrites it; a test fails when it is stale).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -115,10 +117,19 @@ def load_manifest() -> dict:
     return json.loads(manifest_path().read_text(encoding="utf-8"))
 
 
+@functools.lru_cache(maxsize=2)
+def _entries_of(manifest_file: Path) -> tuple[TableEntry, ...]:
+    # per parsed code version (the path names its digest): a process refreshing many times reads it once
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    return tuple(sorted([*dbt_entries(manifest), *python_entries()], key=lambda e: (e.schema, e.name)))
+
+
 def all_entries(manifest: dict | None = None) -> list[TableEntry]:
-    return sorted(
-        [*dbt_entries(manifest or load_manifest()), *python_entries()], key=lambda e: (e.schema, e.name)
-    )
+    if manifest is None:
+        from orchestration.dbt_runner import manifest_path
+
+        return list(_entries_of(manifest_path()))
+    return sorted([*dbt_entries(manifest), *python_entries()], key=lambda e: (e.schema, e.name))
 
 
 def _quote(text: str) -> str:
