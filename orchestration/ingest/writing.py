@@ -1,4 +1,4 @@
-"""Write validated frames into DuckDB (raw.*, quarantine.*, audit.*) via Arrow, in one transaction."""
+"""Write validated frames into DuckDB (raw.*, quarantine.*, audit.*) via Arrow, slice by slice."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def handmade_warehouse(tmp_path_factory) -> Path:
             load_export(export_dir, con)
         finally:
             con.close()
-        dbt_runner.invoke(["build"], database, ClinicalSettings())
+        # as a refresh builds; the dbt unit tests run in test_dbt_unit_tests.py
+        dbt_runner.build(database, ClinicalSettings())
         return database
 
     return once_per_run(tmp_path_factory, "handmade_warehouse", make)

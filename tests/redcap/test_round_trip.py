@@ -101,7 +101,7 @@ def test_both_formats_load_the_same_registry(tmp_path, patients, seed):
 @pytest.mark.slow
 def test_every_mart_equals_the_direct_exports(tmp_path):
     """`rlt refresh` of the REDCap folder (imported on the way in) vs. dbt on the direct export."""
-    from orchestration.dbt_runner import invoke
+    from orchestration.dbt_runner import build
     from orchestration.refresh import run_refresh
 
     patients, seed = 120, 11
@@ -121,7 +121,7 @@ def test_every_mart_equals_the_direct_exports(tmp_path):
     )
     assert result.export_id == "reality-redcap" and not result.skipped
     _load(direct, tmp_path / "direct.duckdb")
-    invoke(["build"], tmp_path / "direct.duckdb", ClinicalSettings())
+    build(tmp_path / "direct.duckdb", ClinicalSettings())  # as a refresh builds (no dbt unit tests)
 
     with duckdb.connect() as con:
         con.execute(f"attach '{tmp_path / 'direct.duckdb'}' as a (read_only)")
