@@ -1,7 +1,11 @@
-"""Four analysts query the published warehouse without pause through three consecutive refreshes of three
+"""Four analysts query the published warehouse without pause through two consecutive refreshes of two
 different exports: no reader ever gets an error, every answer is exactly one published snapshot (never a
 mix, never a half-built file), a reader never goes back to an older snapshot, and the writer is never
-blocked by them (each refresh publishes)."""
+blocked by them (each refresh publishes).
+
+Two refreshes cover both kinds of swap: the first replaces a file the readers opened as copied, the second
+one that a refresh itself published while they were reading it (every reader is on the previous snapshot
+before the next refresh starts, so a third refresh would repeat the second's conditions)."""
 
 from __future__ import annotations
 
@@ -36,14 +40,14 @@ def _all_have_seen(statuses: list[Path], export_id: str) -> bool:
 
 
 @pytest.mark.slow
-def test_analysts_querying_through_three_refreshes_see_whole_snapshots_only(
+def test_analysts_querying_through_two_refreshes_see_whole_snapshots_only(
     baseline_warehouse, reliability_exports, tmp_path, tmp_path_factory, capsys
 ):
     published = tmp_path / "registry.duckdb"
     shutil.copy(baseline_warehouse, published)
     published.chmod(0o600)
     snapshots = [signature(published)]
-    exports = [reliability_exports[name] for name in ("third", "fourth", "fifth")]
+    exports = [reliability_exports[name] for name in ("third", "fourth")]
 
     stop = tmp_path / "stop"
     statuses = [tmp_path / f"status-{i}.json" for i in range(READERS)]
@@ -83,7 +87,7 @@ def test_analysts_querying_through_three_refreshes_see_whole_snapshots_only(
     errors = [e for run in runs for e in run["errors"]]
     assert errors == [], errors[:5]
 
-    # four distinct snapshots (different exports, growing run history)
+    # three distinct snapshots (different exports, growing run history)
     assert len({tuple(s) for s in snapshots}) == len(exports) + 1
     index = {tuple(s): k for k, s in enumerate(snapshots)}
     served = [0] * len(snapshots)
