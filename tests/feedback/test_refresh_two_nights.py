@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from orchestration.refresh import run_refresh
 from orchestration.settings import ClinicalSettings
 from tests.fixtures.handmade import write_handmade_export
 
-pytestmark = pytest.mark.slow  # two full refreshes (ingest, dbt build, publish)
+pytestmark = pytest.mark.slow  # a full refresh (ingest, dbt build, publish) over the first night's
 
 
 def _night2(root: Path) -> Path:
@@ -59,12 +60,15 @@ def _night2(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_nights(tmp_path_factory) -> tuple[Path, Path]:
+def two_nights(handmade_refreshed, tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("two-nights")
     warehouse = root / "registry.duckdb"
     settings = ClinicalSettings()
-    run_refresh(write_handmade_export(root / "night1"), warehouse, settings, render_reports=False, force=True)
+    # night 1: the session's refresh of tests/fixtures/handmade_export (default settings), copied
+    shutil.copy(handmade_refreshed.published, warehouse)
+    warehouse.chmod(0o600)
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select export_id from audit.runs").fetchall() == [("handmade-2024-09-16",)]
         first = con.execute("select status, count(*) from audit.dq_findings group by 1").fetchall()
     assert first == [("new", 10)]
     run_refresh(_night2(root / "night2"), warehouse, settings, render_reports=False, force=True)
