@@ -212,19 +212,20 @@ def test_disk_full_is_one_sentence_and_leaves_no_build(
 # --------------------------------------------------------------------------------- 16.8 --reports-dir
 
 
-def test_reports_dir_that_is_a_file_says_published(baseline_warehouse, reliability_exports, tmp_path, capsys):
-    published = _published_copy(baseline_warehouse, tmp_path / "wh")
-    not_a_dir = tmp_path / "reports.txt"
-    not_a_dir.write_text("a file, not a folder\n")
-    export = reliability_exports["next"]
-    code = rlt(["refresh", str(export), "--warehouse", str(published), "--reports-dir", str(not_a_dir)])
-    err = capsys.readouterr().err
-    assert code == 2, err[-3000:]
+def test_reports_dir_that_is_a_file_says_published(baseline_refreshed_again, baseline_warehouse):
+    """The run of the `baseline_refreshed_again` fixture (tests/reliability/conftest.py): `rlt refresh
+    --force` of the baseline export with `--reports-dir` naming a file (shared with test_idempotency)."""
+    published = baseline_refreshed_again["published"]
+    err = baseline_refreshed_again["err"]
+    assert baseline_refreshed_again["code"] == 2, err[-3000:]
     assert "not changed" not in err
     assert f"published {published.absolute()}" in err and "failed" in err
-    assert (
-        consistency(published)["export_id"] == json.loads((export / "manifest.json").read_text())["export_id"]
-    )
+    # the same export as the baseline: the publish shows as a second run in the history
+    baseline_id = consistency(baseline_warehouse)["export_id"]
+    assert consistency(published)["export_id"] == baseline_id
+    with duckdb.connect(str(published), read_only=True) as con:
+        runs = con.execute("select export_id from audit.runs order by finished_at").fetchall()
+    assert runs == [(baseline_id,), (baseline_id,)]
 
 
 # ------------------------------------------------------------------------------------------------ 16.9
