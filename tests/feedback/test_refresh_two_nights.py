@@ -31,6 +31,7 @@ from orchestration.feedback import feedback_index_html, render_site_pages
 from orchestration.refresh import run_refresh
 from orchestration.settings import ClinicalSettings
 from tests.fixtures.handmade import write_handmade_export
+from tests.fixtures.shared import once_per_run
 
 pytestmark = pytest.mark.slow  # a full refresh (ingest, dbt build, publish) over the first night's
 
@@ -59,9 +60,14 @@ def _night2(root: Path) -> Path:
     return export
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_nights(handmade_refreshed, tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("two-nights")
+    """Built once per run, also under pytest-xdist (tests/fixtures/shared.py). The warehouse is read-only
+    by convention; the (empty) reports folder is written by one test only."""
+    return once_per_run(tmp_path_factory, "two_nights", lambda root: _two_nights(handmade_refreshed, root))
+
+
+def _two_nights(handmade_refreshed, root: Path) -> tuple[Path, Path]:
     warehouse = root / "registry.duckdb"
     settings = ClinicalSettings()
     # night 1: the session's refresh of tests/fixtures/handmade_export (default settings), copied
