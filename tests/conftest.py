@@ -39,6 +39,24 @@ def refreshed(small_export, tmp_path_factory):
     return once_per_run(tmp_path_factory, "refreshed", make)
 
 
+@pytest.fixture(scope="session")
+def handmade_refreshed(tmp_path_factory):
+    """The hand-worked export (tests/fixtures/handmade_export) refreshed in-process with its reports: the
+    handmade reports' tests read it; the two-nights test copies its warehouse as the first night."""
+    from orchestration.refresh import run_refresh
+    from tests.fixtures.handmade import write_handmade_export
+
+    def make(root: Path):
+        export = write_handmade_export(root / "export")
+        result = run_refresh(
+            export, root / "w.duckdb", ClinicalSettings(), reports_dir=root / "r", force=True
+        )
+        result.published.chmod(0o400)  # a test that writes to it fails loudly; copy it first
+        return result
+
+    return once_per_run(tmp_path_factory, "handmade_refreshed", make)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """The `slow` tests (whole refreshes, killed runs, concurrent readers) first, in collection order: the
     workers then share out the long tests early and finish together on the short ones, instead of one

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -30,8 +31,9 @@ from orchestration.feedback import feedback_index_html, render_site_pages
 from orchestration.refresh import run_refresh
 from orchestration.settings import ClinicalSettings
 from tests.fixtures.handmade import write_handmade_export
+from tests.fixtures.shared import once_per_run
 
-pytestmark = pytest.mark.slow  # two full refreshes (ingest, dbt build, publish)
+pytestmark = pytest.mark.slow  # a full refresh (ingest, dbt build, publish) over the first night's
 
 
 def _night2(root: Path) -> Path:
@@ -58,13 +60,21 @@ def _night2(root: Path) -> Path:
     return export
 
 
-@pytest.fixture(scope="module")
-def two_nights(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("two-nights")
+@pytest.fixture(scope="session")
+def two_nights(handmade_refreshed, tmp_path_factory) -> tuple[Path, Path]:
+    """Built once per run, also under pytest-xdist (tests/fixtures/shared.py). The warehouse is read-only
+    by convention; the (empty) reports folder is written by one test only."""
+    return once_per_run(tmp_path_factory, "two_nights", lambda root: _two_nights(handmade_refreshed, root))
+
+
+def _two_nights(handmade_refreshed, root: Path) -> tuple[Path, Path]:
     warehouse = root / "registry.duckdb"
     settings = ClinicalSettings()
-    run_refresh(write_handmade_export(root / "night1"), warehouse, settings, render_reports=False, force=True)
+    # night 1: the session's refresh of tests/fixtures/handmade_export (default settings), copied
+    shutil.copy(handmade_refreshed.published, warehouse)
+    warehouse.chmod(0o600)
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select export_id from audit.runs").fetchall() == [("handmade-2024-09-16",)]
         first = con.execute("select status, count(*) from audit.dq_findings group by 1").fetchall()
     assert first == [("new", 10)]
     run_refresh(_night2(root / "night2"), warehouse, settings, render_reports=False, force=True)

@@ -7,6 +7,7 @@ same mart sizes. Finally, hostile settings and cohort names never reach SQL."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import hmac
 import html
@@ -22,6 +23,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.settings import ClinicalSettings
+from tests.fixtures.shared import once_per_run
 
 pytestmark = pytest.mark.slow
 
@@ -73,11 +75,18 @@ def _iso(d: str) -> str:
     return f"{m[3]}-{m[2]}-{m[1]}" if m else d.strip()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def planted(tmp_path_factory) -> PlantedExport:
+    """Built once per run, also under pytest-xdist (a module fixture is built by every worker that runs
+    one of this module's tests); read-only by convention."""
+    made = once_per_run(tmp_path_factory, "privacy_planted", lambda root: dataclasses.asdict(_plant(root)))
+    return PlantedExport(**made)
+
+
+def _plant(root: Path) -> PlantedExport:
     from orchestration.synthetic import generate_export
 
-    path = generate_export(tmp_path_factory.mktemp("privacy") / "export", patients=60, seed=5)
+    path = generate_export(root / "export", patients=60, seed=5)
     facts: dict[str, object] = {}
 
     def patients(header: list[str], body: list[list[str]]):
@@ -168,14 +177,20 @@ def _refresh(export: Path, root: Path, key: str | None) -> Run:
     return Run(root / "registry.duckdb", root / "reports")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def plain(planted, tmp_path_factory) -> Run:
-    return _refresh(planted.path, tmp_path_factory.mktemp("plain"), key=None)
+    made = once_per_run(
+        tmp_path_factory, "privacy_plain", lambda root: dataclasses.asdict(_refresh(planted.path, root, None))
+    )
+    return Run(**made)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pseudonymised(planted, tmp_path_factory) -> Run:
-    return _refresh(planted.path, tmp_path_factory.mktemp("pseudo"), key=KEY)
+    made = once_per_run(
+        tmp_path_factory, "privacy_pseudo", lambda root: dataclasses.asdict(_refresh(planted.path, root, KEY))
+    )
+    return Run(**made)
 
 
 # ------------------------------------------------------------------------------------------- search

@@ -9,7 +9,8 @@ over a copy of a published warehouse:
         traceback, no build left; `--reports-dir` pointing at a file: says it was published;
 - 16.9  two refreshes at once (two real processes): the second refuses after its timeout, naming the
         holder's pid, and never deletes the first's build file; with a longer timeout it waits and both
-        publish.
+        publish. The waiting run's output is also where `rlt refresh` not on a terminal is checked to be
+        short, plain and fully logged (moved from tests/orchestration/test_cli.py to spare a refresh).
 """
 
 from __future__ import annotations
@@ -212,22 +213,49 @@ def test_disk_full_is_one_sentence_and_leaves_no_build(
 # --------------------------------------------------------------------------------- 16.8 --reports-dir
 
 
-def test_reports_dir_that_is_a_file_says_published(baseline_warehouse, reliability_exports, tmp_path, capsys):
-    published = _published_copy(baseline_warehouse, tmp_path / "wh")
-    not_a_dir = tmp_path / "reports.txt"
-    not_a_dir.write_text("a file, not a folder\n")
-    export = reliability_exports["next"]
-    code = rlt(["refresh", str(export), "--warehouse", str(published), "--reports-dir", str(not_a_dir)])
-    err = capsys.readouterr().err
-    assert code == 2, err[-3000:]
+def test_reports_dir_that_is_a_file_says_published(baseline_refreshed_again, baseline_warehouse):
+    """The run of the `baseline_refreshed_again` fixture (tests/reliability/conftest.py): `rlt refresh
+    --force` of the baseline export with `--reports-dir` naming a file (shared with test_idempotency)."""
+    published = baseline_refreshed_again["published"]
+    err = baseline_refreshed_again["err"]
+    assert baseline_refreshed_again["code"] == 2, err[-3000:]
     assert "not changed" not in err
     assert f"published {published.absolute()}" in err and "failed" in err
-    assert (
-        consistency(published)["export_id"] == json.loads((export / "manifest.json").read_text())["export_id"]
-    )
+    # the same export as the baseline: the publish shows as a second run in the history
+    baseline_id = consistency(baseline_warehouse)["export_id"]
+    assert consistency(published)["export_id"] == baseline_id
+    with duckdb.connect(str(published), read_only=True) as con:
+        runs = con.execute("select export_id from audit.runs order by finished_at").fetchall()
+    assert runs == [(baseline_id,), (baseline_id,)]
 
 
 # ------------------------------------------------------------------------------------------------ 16.9
+
+
+def assert_short_plain_and_logged(output: str, warehouse: Path) -> None:
+    """`rlt refresh` run to the end, not on a terminal: short, plain, one line per stage in order, then
+    the summary; dbt's node-by-node log and Dagster's events are in the log file beside the warehouse."""
+    lines = output.splitlines()
+    assert len(lines) <= 40, output
+    assert "\x1b[" not in output
+    # one line per stage, in order, then the summary
+    stages = [line for line in lines if line.startswith("[")]
+    assert stages == [
+        "[1/4] loading the export",
+        "[2/4] dbt build (models, seeds, data tests)",
+        "[3/4] statistics",
+        "[4/4] publishing",
+    ]
+    assert any(line.startswith("patients.csv") for line in lines)
+    assert any(line.startswith("cohorts: ") and "ecog_3 (n=" in line for line in lines)
+    assert f"warehouse: {warehouse}" in output
+    log_line = next(line for line in lines if line.startswith("log:"))
+    log = Path(log_line.split(":", 1)[1].strip())
+    assert log.parent == warehouse.parent / "logs"
+    text = log.read_text(encoding="utf-8")
+    assert "\x1b[" not in text
+    assert "stg_registry__patients" in text, "dbt's node-by-node log is in the file"
+    assert "STEP_SUCCESS" in text or "step_success" in text.lower()
 
 
 def test_two_refreshes_at_once(baseline_warehouse, reliability_exports, tmp_path):
@@ -284,3 +312,4 @@ def test_two_refreshes_at_once(baseline_warehouse, reliability_exports, tmp_path
     ]
     assert runs[-2:] == ids
     assert _builds(published) == []
+    assert_short_plain_and_logged(third_log.read_text(), published)

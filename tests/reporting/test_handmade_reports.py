@@ -12,20 +12,15 @@ import duckdb
 import pytest
 
 from orchestration.reporting import safe_file_stem
-from orchestration.settings import ClinicalSettings
-from tests.fixtures.handmade import write_handmade_export
 from tests.reporting.test_cohort_report import SECTIONS, text
 
 
 @pytest.fixture(scope="module")
-def handmade(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from orchestration.refresh import run_refresh
-
-    tmp = tmp_path_factory.mktemp("handmade")
-    export = write_handmade_export(tmp / "export")
-    result = run_refresh(export, tmp / "w.duckdb", ClinicalSettings(), reports_dir=tmp / "r", force=True)
-    folder = Path(result.reports_dir or tmp / "r") / safe_file_stem("handmade-2024-09-16")
-    return {"warehouse": result.published, "folder": folder}
+def handmade(handmade_refreshed) -> dict[str, Any]:
+    """The session's refresh of the hand-worked export, with reports (tests/conftest.py)."""
+    assert handmade_refreshed.reports_dir is not None
+    folder = Path(handmade_refreshed.reports_dir) / safe_file_stem("handmade-2024-09-16")
+    return {"warehouse": handmade_refreshed.published, "folder": folder}
 
 
 def one(warehouse: Path, sql: str, params: list[Any]) -> Any:
