@@ -185,19 +185,27 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
     cells = cells.rename(dict(zip(cells.columns, order, strict=True)))
     frame = pl.concat([meta, cells.select(order)], how="horizontal")
     if irregular.height:
-        frame = frame.update(_csv_lines(irregular, sep, found), on=LINE, include_nulls=True)
+        parsed = _csv_lines(irregular, sep, found)
+        if parsed is None:
+            return None
+        frame = frame.update(parsed, on=LINE, include_nulls=True)
     # Line 1 is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
     if meta.get_column("_blank").any():
         return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
     return frame.slice(1).drop("_blank")
 
 
-def _csv_lines(irregular: pl.DataFrame, sep: str, found: dict[str, int]) -> pl.DataFrame:
+def _csv_lines(irregular: pl.DataFrame, sep: str, found: dict[str, int]) -> pl.DataFrame | None:
     """Field count and contract cells of single lines with quotes that do not enclose whole fields (each
-    a whole record: its quotes are balanced), parsed by the csv module."""
+    a whole record: its quotes are balanced), parsed by the csv module. None when the csv module refuses a
+    line (a lone carriage return beside a quote, say): the whole file is then read record by record, which
+    names the line it cannot read."""
     rows: dict[str, list[object]] = {LINE: [], N_FIELDS: [], **{c: [] for c in found}}
     for number, text in irregular.iter_rows():
-        record = next(csv.reader([text], delimiter=sep))
+        try:
+            record = next(csv.reader([text], delimiter=sep))
+        except csv.Error:
+            return None
         rows[LINE].append(number)
         rows[N_FIELDS].append(len(record))
         for c, i in found.items():

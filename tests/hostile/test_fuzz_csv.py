@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orchestration.ingest import ExportError, load_export
@@ -92,6 +92,9 @@ def assert_one_outcome(target: str, data: bytes) -> None:
     target=st.sampled_from(["lab_results.csv", "patients.csv"]),
     inserts=st.lists(insertion, min_size=1, max_size=6),
 )
+# found by this test (session 4): `""` then a lone carriage return at the start of a lab line made the csv
+# module raise _csv.Error out of the fast reader instead of an ExportError or a quarantined row
+@example(target="lab_results.csv", inserts=[(0, '""'), (0, "\r")])
 def test_text_insertions_end_in_error_or_balanced_load(target: str, inserts: list[tuple[int, str]]) -> None:
     assert_one_outcome(target, mutate(VALID[target], inserts).encode("utf-8"))
 
