@@ -469,21 +469,28 @@ def _write_all(
         else pl.DataFrame(schema=[n for n, _ in EXPORT_LOADS_COLUMNS])
     )
     write_table(con, "audit.export_loads", EXPORT_LOADS_COLUMNS, loads)
-    reasons = pl.DataFrame(
+    _write_rows(
+        con,
+        "audit.quarantine_summary",
+        QUARANTINE_SUMMARY_COLUMNS,
         [(export_id, f, r, n) for (f, r), n in summary.quarantined.items()],
-        schema=[n for n, _ in QUARANTINE_SUMMARY_COLUMNS],
-        orient="row",
     )
-    write_table(con, "audit.quarantine_summary", QUARANTINE_SUMMARY_COLUMNS, reasons)
-    unknown = pl.DataFrame(
+    _write_rows(
+        con,
+        "audit.unknown_columns",
+        UNKNOWN_COLUMNS_COLUMNS,
         [(export_id, f, c) for f, names in summary.unknown_columns.items() for c in names],
-        schema=[n for n, _ in UNKNOWN_COLUMNS_COLUMNS],
-        orient="row",
     )
-    write_table(con, "audit.unknown_columns", UNKNOWN_COLUMNS_COLUMNS, unknown)
-    consent = pl.DataFrame(
+    _write_rows(
+        con,
+        "audit.consent_exclusions",
+        CONSENT_EXCLUSIONS_COLUMNS,
         [(export_id, f, v, n) for (f, v), n in summary.consent_exclusions.items()],
-        schema=[n for n, _ in CONSENT_EXCLUSIONS_COLUMNS],
-        orient="row",
     )
-    write_table(con, "audit.consent_exclusions", CONSENT_EXCLUSIONS_COLUMNS, consent)
+
+
+def _write_rows(
+    con: duckdb.DuckDBPyConnection, qualified: str, columns: list[tuple[str, str]], rows: list[tuple]
+) -> None:
+    """One audit table from Python tuples in the order of `columns`."""
+    write_table(con, qualified, columns, pl.DataFrame(rows, schema=[n for n, _ in columns], orient="row"))
