@@ -80,17 +80,19 @@ CONSENT_EXCLUSIONS_COLUMNS: list[tuple[str, str]] = [
 # consent_value of a patients row whose fields cannot be assigned to columns: its consent is unreadable
 UNREADABLE_CONSENT = "(unreadable: wrong field count)"
 _CONSENT = "_consent"  # the consent value that excludes the row's patient; null: not excluded
+DUPLICATE = "_duplicate"  # a valid row that is an exact copy of an earlier one: counted, not loaded
 
 
 # Tables are validated in slices of this many rows, each slice cut down to the columns the writer needs
 # before the next one: without it, validating 10 M lab rows held ~1 kB per row of helper columns at once.
 VALIDATION_CHUNK_ROWS = 250_000
+HASH_SLICE_ROWS = 1_000_000  # rows hashed at once in the search for exact duplicates
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    file: TableFile  # its frame is emptied once validated (memory); rows_read keeps the count
-    checked: pl.DataFrame  # rows that passed validation (minus consent exclusions); _status loaded|duplicate
+    file: TableFile  # without its parts once validated (memory); rows_read keeps the count
+    checked: pl.DataFrame  # rows that passed validation (minus consent exclusions); _duplicate
     quarantined: pl.DataFrame  # rows that failed, with reason and their exported text
     excluded_consent: dict[str, int]  # consent value of the excluded rows' patient -> rows
     rows_read: int
@@ -155,11 +157,12 @@ def _validate_all(
         tf = files[name]
         table = tf.table
         say(f"validating {tf.entry.file}")
-        rows_read = tf.frame.height
-        valid, quarantined, excluded = _validate_in_chunks(tf, cross, _consent_expr(tf, refusals))
-        # the text as read is no longer needed (the two frames hold what raw/quarantine need): let it go
-        # before the duplicate search, which is where the memory of a 10 M row table peaks
-        files[name] = tf = replace(tf, frame=tf.frame.clear())
+        rows_read = tf.height
+        # the text as read is handed over piece by piece, each let go once validated (the two frames
+        # returned hold what raw/quarantine need): no reference to it stays here
+        parts = list(tf.parts)
+        files[name] = tf = replace(tf, parts=())
+        valid, quarantined, excluded = _validate_in_chunks(tf, parts, cross, _consent_expr(tf, refusals))
         checked = _with_status(valid, table, horizon)
         del valid
         outcomes[name] = _Outcome(tf, checked, quarantined, excluded, rows_read)
@@ -241,16 +244,28 @@ def _consent_expr(tf: TableFile, refusals: dict[str, str]) -> pl.Expr:
     return by_patient
 
 
+def _slices(parts: list[pl.DataFrame], whole: bool) -> Iterator[pl.DataFrame]:
+    """The rows of `parts` in line order, in slices of at most VALIDATION_CHUNK_ROWS (one slice when
+    `whole`). Consumes `parts`: each part is let go once its last slice is handed out."""
+    if whole:
+        frame = pl.concat(parts, how="vertical", rechunk=False) if len(parts) > 1 else parts[0]
+        parts.clear()
+        yield frame
+        return
+    while parts:
+        yield from parts.pop(0).iter_slices(VALIDATION_CHUNK_ROWS)
+
+
 def _validate_in_chunks(
-    tf: TableFile, cross: CrossTable, consent: pl.Expr
+    tf: TableFile, parts: list[pl.DataFrame], cross: CrossTable, consent: pl.Expr
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """validate() of the rows not excluded for consent, slice by slice so that validation's helper
-    columns exist for one slice at a time. Returns (valid rows in line order, with the columns raw needs;
-    quarantined rows with reason and exported text; rows excluded per consent value). The subject table
-    is validated whole: duplicate patient_id is a check across all of its rows."""
+    """validate() of the rows of `parts` (the file's text, consumed) not excluded for consent, slice by
+    slice so that validation's helper columns exist for one slice at a time. Returns (valid rows in line
+    order, with the columns raw needs; quarantined rows with reason and exported text; rows excluded per
+    consent value). The subject table is validated whole: duplicate patient_id is a check across all of
+    its rows."""
     table = tf.table
-    whole = table.subject or tf.frame.height <= VALIDATION_CHUNK_ROWS
-    chunks = [tf.frame] if whole else tf.frame.iter_slices(VALIDATION_CHUNK_ROWS)
+    chunks = _slices(parts, whole=table.subject or sum(p.height for p in parts) <= VALIDATION_CHUNK_ROWS)
     typed_cols = [typed(c) for c in table.column_names]
     # _pid (same values as t__patient_id) is kept only where later tables need it as a cross-table fact
     keep = [PID] if table.subject or table.first_cycle_column else []
@@ -269,7 +284,8 @@ def _validate_in_chunks(
         refused = pl.col(_CONSENT).is_not_null()
         for value, n in chunk.filter(refused).group_by(_CONSENT).len().iter_rows():
             excluded[value] = excluded.get(value, 0) + n
-        checked = validate(replace(tf, frame=chunk.filter(~refused).drop(_CONSENT)), cross)
+        checked = validate(replace(tf, parts=(chunk.filter(~refused).drop(_CONSENT),)), cross)
+        del chunk
         ok = pl.col(REASON).is_null()
         valid.append(checked.filter(ok).select(LINE, *keep, *typed_cols))
         invalid.append(checked.filter(~ok).select(LINE, PID, REASON, COLUMN, *cells))
@@ -282,45 +298,44 @@ def _validate_in_chunks(
 
 
 def _with_status(df: pl.DataFrame, spec: Table, horizon: object) -> pl.DataFrame:
-    """Valid rows (in line order) with _status: a later exact copy of an earlier row is a duplicate
-    (never in the subject table, where a repeated patient_id is already a quarantine reason)."""
+    """Valid rows (in line order) with _duplicate: a later exact copy of an earlier row (never in the
+    subject table, where a repeated patient_id is already a quarantine reason); and after_cutoff."""
     keys = [typed(c) for c in spec.column_names]
     if any(c.type == "lab_value" for c in spec.columns):
         keys.append("t__value_qualifier")
     # only valid rows are compared, so a quarantined row can never shadow a valid one
-    df = df.with_columns(_later_copy(df, keys).alias("_later_copy"))
-    df = df.with_columns(
-        pl.when(pl.lit(not spec.subject) & pl.col("_later_copy"))
-        .then(pl.lit("duplicate"))
-        .otherwise(pl.lit("loaded"))
-        .alias("_status")
-    )
+    duplicate = pl.lit(False) if spec.subject else _later_copy(df, keys)
     late = [pl.col(typed(c)) > pl.lit(horizon, pl.Date) for c in spec.event_date_columns]
     after = pl.any_horizontal(late).fill_null(False) if late else pl.lit(False)
-    return df.with_columns(after.alias("after_cutoff"))
+    return df.with_columns(duplicate.alias(DUPLICATE), after.alias("after_cutoff"))
 
 
 def _later_copy(df: pl.DataFrame, keys: list[str]) -> pl.Series:
     """True for every row identical (on `keys`) to an earlier row. A 64-bit hash finds the candidates
-    cheaply; the exact comparison runs only on rows whose hash repeats, so a collision cannot drop a row."""
-    hashed = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"), *keys).with_columns(
-        pl.struct(keys).hash().alias("_h")
+    cheaply; the exact comparison runs only on rows whose hash repeats, so a collision cannot drop a row.
+    Hashed slice by slice: a row hash over all the rows at once encoded every row as bytes first (about
+    1 GB more for the 8 M valid lab rows of a national export)."""
+    if df.is_empty():
+        return pl.Series(DUPLICATE, [], dtype=pl.Boolean)
+    hashes = pl.concat(
+        [part.select(pl.struct(keys).hash()).to_series() for part in df.iter_slices(HASH_SLICE_ROWS)]
     )
-    candidates = hashed.filter(pl.col("_h").is_duplicated())
-    later = candidates.filter(~pl.struct(keys).is_first_distinct()).get_column("_i")
-    return hashed.get_column("_i").is_in(later.implode())
+    candidates = hashes.is_duplicated().arg_true()  # row numbers, ascending: the first copy comes first
+    del hashes
+    first = df[candidates].select(pl.struct(keys).is_first_distinct()).to_series()
+    return pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).scatter(candidates.filter(~first), True)
 
 
 def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[str, TableFile]) -> LoadSummary:
     counts: dict[str, FileCounts] = {}
     quarantined: dict[tuple[str, str], int] = {}
     for name, o in outcomes.items():
-        status = pl.col("_status")
+        duplicate = pl.col(DUPLICATE)
         # sums over the frame, not a filtered copy of it (10 M lab rows)
         n_loaded, n_duplicate, n_after = o.checked.select(
-            (status == "loaded").sum().alias("loaded"),
-            (status == "duplicate").sum().alias("duplicate"),
-            ((status == "loaded") & pl.col("after_cutoff")).sum().alias("after_cutoff"),
+            (~duplicate).sum().alias("loaded"),
+            duplicate.sum().alias("duplicate"),
+            (~duplicate & pl.col("after_cutoff")).sum().alias("after_cutoff"),
         ).row(0)
         counts[o.file.entry.file] = FileCounts(
             file=o.file.entry.file,
@@ -355,10 +370,10 @@ def _summarise(manifest: Manifest, outcomes: dict[str, _Outcome], files: dict[st
 def _raw_parts(o: _Outcome, export_id: str) -> Iterator[pl.DataFrame]:
     """The rows of raw.<table>, slice by slice: each slice selected (and filtered when some row is a
     duplicate) on its own, so that no second copy of a 10 M row table exists while it is written."""
-    has_duplicates = o.checked.select((pl.col("_status") != "loaded").any()).item()
+    has_duplicates = o.checked.select(pl.col(DUPLICATE).any()).item()
     cols = _raw_columns(o, export_id)
     for part in o.checked.iter_slices(INSERT_CHUNK_ROWS):
-        yield (part.filter(pl.col("_status") == "loaded") if has_duplicates else part).select(cols)
+        yield (part.filter(~pl.col(DUPLICATE)) if has_duplicates else part).select(cols)
 
 
 def _raw_columns(o: _Outcome, export_id: str) -> list[pl.Expr]:

@@ -82,8 +82,11 @@ def pseudonymise_files(files: dict[str, TableFile], key: bytes | None = None) ->
     return {
         name: replace(
             tf,
-            frame=tf.frame.with_columns(
-                ids.replace_strict(mapping, default=None, return_dtype=pl.String).alias("patient_id")
+            parts=tuple(
+                part.with_columns(
+                    ids.replace_strict(mapping, default=None, return_dtype=pl.String).alias("patient_id")
+                )
+                for part in tf.parts
             ),
         )
         for name, tf in files.items()

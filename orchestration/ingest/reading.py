@@ -3,7 +3,8 @@
 Every contract column comes out as polars String (the cell as exported, nulls for empty cells and for
 optional columns the file lacks), plus `line_number` and `n_fields` (fields found on that CSV line, to
 quarantine ragged rows). Columns outside the contract are never read into the frame: only their names
-are kept, for the audit.
+are kept, for the audit. A large CSV file is read in pieces of whole lines (`parts`), so that validation
+can let each piece's text go once it is validated.
 """
 
 from __future__ import annotations
@@ -33,14 +34,33 @@ _BOM = b"\xef\xbb\xbf"
 _QUOTED = r'"(?:[^"]|"")*"'
 
 
+# A CSV file is read in pieces of about this many bytes (cut at line ends): each piece's text is a frame
+# of its own, which validation lets go once validated. Whole, the 10 M text cells of a national lab file
+# (about 1 GB) stayed in memory beside their typed copy until the last row was validated.
+PIECE_BYTES = 16 * 2**20
+
+
 @dataclass(frozen=True)
 class TableFile:
     entry: FileEntry
     table: Table
-    frame: pl.DataFrame  # line_number, n_fields, contract columns (String)
+    # the rows in line order, in one frame per piece of the file: line_number, n_fields, contract columns
+    # (String)
+    parts: tuple[pl.DataFrame, ...]
     header_fields: int | None  # fields in the CSV header; None for Parquet
     unknown_columns: tuple[str, ...]
     decimal_comma: bool  # `;`-delimited CSV: numbers may use a decimal comma
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """All rows as one frame (the parts side by side in memory, not copied)."""
+        if len(self.parts) == 1:
+            return self.parts[0]
+        return pl.concat(self.parts, how="vertical", rechunk=False)
+
+    @property
+    def height(self) -> int:
+        return sum(p.height for p in self.parts)
 
 
 def read_table_file(folder: Path, entry: FileEntry, table: Table) -> TableFile:
@@ -52,10 +72,8 @@ def read_table_file(folder: Path, entry: FileEntry, table: Table) -> TableFile:
     if digest != entry.sha256:
         raise ExportError(f"{entry.file}: sha256 {digest} does not match the manifest ({entry.sha256})")
     result = _read_parquet(data, entry, table) if entry.format == "parquet" else _read_csv(data, entry, table)
-    if result.frame.height != entry.rows:
-        raise ExportError(
-            f"{entry.file}: {result.frame.height} data rows, but the manifest says {entry.rows}"
-        )
+    if result.height != entry.rows:
+        raise ExportError(f"{entry.file}: {result.height} data rows, but the manifest says {entry.rows}")
     return result
 
 
@@ -103,11 +121,17 @@ def _read_csv(data: bytes, entry: FileEntry, table: Table) -> TableFile:
         raise ExportError(f"{entry.file} line 1: malformed header line ({e})") from None
     found, unknown = _column_map(names, entry, table)
 
-    frame = _csv_fast(data, sep, len(names), found)
-    if frame is None:  # quoted line breaks or a layout polars cannot split line by line
-        frame = _csv_slow(data.decode("utf-8"), sep, entry, found)
-    frame = _with_all_columns(frame, table)
-    return TableFile(entry, table, frame, len(names), unknown, decimal_comma=sep == ";")
+    parts = _csv_pieces(data, end, sep, found)
+    if parts is None:  # quoted line breaks or a layout polars cannot split line by line
+        parts = [_csv_slow(data.decode("utf-8"), sep, entry, found)]
+    return TableFile(
+        entry,
+        table,
+        tuple(_with_all_columns(part, table) for part in parts),
+        len(names),
+        unknown,
+        decimal_comma=sep == ";",
+    )
 
 
 def _check_utf8(data: bytes, entry: FileEntry) -> None:
@@ -127,8 +151,31 @@ def _check_utf8(data: bytes, entry: FileEntry) -> None:
             ) from None
 
 
-def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl.DataFrame | None:
-    """Vectorised read; None when records do not map one-to-one onto physical lines.
+def _csv_pieces(data: bytes, header_end: int, sep: str, found: dict[str, int]) -> list[pl.DataFrame] | None:
+    """`_csv_fast` over pieces of about PIECE_BYTES of whole lines, each after a copy of the header line
+    (so that every piece is read with the header's columns, whatever its first line holds); None when any
+    piece cannot be read line by line (the whole file then goes to the record-by-record reader)."""
+    if header_end < 0 or len(data) <= PIECE_BYTES:
+        frame = _csv_fast(data, 1, sep, found)
+        return None if frame is None else [frame]
+    header = data[: header_end + 1]
+    parts: list[pl.DataFrame] = []
+    start, first_line = header_end + 1, 2
+    while start < len(data):
+        cut = data.find(b"\n", min(start + PIECE_BYTES, len(data)) - 1)
+        stop = len(data) if cut < 0 else cut + 1
+        frame = _csv_fast(header + data[start:stop], first_line - 1, sep, found)
+        if frame is None:
+            return None
+        parts.append(frame)
+        first_line += data.count(b"\n", start, stop)
+        start = stop
+    return parts
+
+
+def _csv_fast(data: bytes, header_line: int, sep: str, found: dict[str, int]) -> pl.DataFrame | None:
+    """Vectorised read of a header line (numbered `header_line`) and the lines after it; None when records
+    do not map one-to-one onto physical lines.
 
     The field count and the values of a line come from one reading of it: a line whose quotes all
     enclose whole fields (well-formed, as most exporters write) is split by polars' quote-aware reader,
@@ -150,11 +197,11 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         return None  # a quoted field may span lines: the csv module reads the whole file
     field = f'(?:{_QUOTED}|[^"{re.escape(sep)}]*)'
     well_formed = line.str.contains(f"^{field}(?:{re.escape(sep)}{field})*\\r?$")
-    irregular = lines.with_row_index(LINE, offset=1).filter((quotes > 0) & ~well_formed)
+    irregular = lines.with_row_index(LINE, offset=header_line).filter((quotes > 0) & ~well_formed)
     # what the lines tell, computed before the cells are read, so that the two copies of the file's text
     # (lines and cells) never exist at once
     meta = lines.select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
+        pl.int_range(header_line, pl.len() + header_line, dtype=pl.Int64).alias(LINE),
         (
             pl.when(quotes > 0)
             .then(line.str.replace_all(_QUOTED, ""))
@@ -189,9 +236,9 @@ def _csv_fast(data: bytes, sep: str, n_header: int, found: dict[str, int]) -> pl
         if parsed is None:
             return None
         frame = frame.update(parsed, on=LINE, include_nulls=True)
-    # Line 1 is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
+    # The first line is the header; blank lines hold no record. Without blank lines a slice (no copy) will do.
     if meta.get_column("_blank").any():
-        return frame.filter((pl.col(LINE) > 1) & ~pl.col("_blank")).drop("_blank")
+        return frame.filter((pl.col(LINE) > header_line) & ~pl.col("_blank")).drop("_blank")
     return frame.slice(1).drop("_blank")
 
 
@@ -266,7 +313,7 @@ def _read_parquet(data: bytes, entry: FileEntry, table: Table) -> TableFile:
     frame = pl.DataFrame(cols).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE), pl.lit(None, pl.Int64).alias(N_FIELDS)
     )
-    return TableFile(entry, table, _with_all_columns(frame, table), None, unknown, decimal_comma=False)
+    return TableFile(entry, table, (_with_all_columns(frame, table),), None, unknown, decimal_comma=False)
 
 
 def registry_time_zone() -> str:
