@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import signal
@@ -12,7 +13,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from orchestration.resources import DEFAULT_REPORTS, DEFAULT_WAREHOUSE
 
@@ -370,5 +371,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# The `rlt` process is short-lived and holds a large heap of long-lived objects (the modules of Dagster,
+# dbt and the statistics, the parsed dbt project), which Python's default collector thresholds (700, 10,
+# 10) traverse again and again: 1.6 s of collections in a 1,000-patient refresh, 0.6 s at these.
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
+def entry() -> NoReturn:
+    """The `rlt` command: `main()` with the collector tuned for a batch process. At exit, everything is
+    frozen first, so that the interpreter's last collection does not traverse the whole heap only to find
+    nothing to free (1.5 s after the last line was printed)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
