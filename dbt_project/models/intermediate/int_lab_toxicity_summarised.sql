@@ -19,26 +19,40 @@ baseline as (
         on b.baseline_lab_result_id = g.lab_result_id
 ),
 
+-- The worst and the last post-treatment value per patient and term, each picked by arg_min/arg_max over a
+-- sort key that breaks every tie (a hash aggregate: two window sorts over the post-treatment rows took
+-- 5 s at 100,000 patients). Worst: lowest for "L", highest for "H"; then the earlier date, a reported value
+-- before a derived one, the earlier line. Last: the later date, a reported value before a derived one,
+-- the later line.
 post_worst as (
-    select patient_id, ctcae_term, value as post_value_worst, ctcae_grade as post_grade_worst,
-        sample_date as post_date_worst
+    select
+        patient_id,
+        ctcae_term,
+        arg_min(
+            struct_pack(value := value, grade := ctcae_grade, sample_date := sample_date),
+            struct_pack(
+                severity := case when direction = 'L' then value else -value end,
+                sample_date := sample_date,
+                is_derived := is_derived,
+                line_number := line_number
+            )
+        ) as worst
     from graded
     where period = 'post'
-    qualify row_number() over (
-        partition by patient_id, ctcae_term
-        order by case when direction = 'L' then value else -value end, sample_date, is_derived, line_number
-    ) = 1
+    group by patient_id, ctcae_term
 ),
 
 post_last as (
-    select patient_id, ctcae_term, value as post_value_last, ctcae_grade as post_grade_last,
-        sample_date as post_date_last
+    select
+        patient_id,
+        ctcae_term,
+        arg_max(
+            struct_pack(value := value, grade := ctcae_grade, sample_date := sample_date),
+            struct_pack(sample_date := sample_date, is_reported := not is_derived, line_number := line_number)
+        ) as latest
     from graded
     where period = 'post'
-    qualify row_number() over (
-        partition by patient_id, ctcae_term
-        order by sample_date desc, is_derived, line_number desc
-    ) = 1
+    group by patient_id, ctcae_term
 )
 
 select
@@ -48,12 +62,12 @@ select
     t.direction,
     b.baseline_value,
     b.baseline_grade,
-    w.post_value_worst,
-    w.post_grade_worst,
-    w.post_date_worst,
-    l.post_value_last,
-    l.post_grade_last,
-    l.post_date_last
+    w.worst.value as post_value_worst,
+    w.worst.grade as post_grade_worst,
+    w.worst.sample_date as post_date_worst,
+    l.latest.value as post_value_last,
+    l.latest.grade as post_grade_last,
+    l.latest.sample_date as post_date_last
 from {{ ref('int_patients_indexed') }} as p
 cross join terms as t
 left join baseline as b on b.patient_id = p.patient_id and b.ctcae_term = t.ctcae_term
