@@ -3,5 +3,4 @@ select
     s.assessment_date,
     s.ecog
 from {{ source('raw', 'performance_status') }} as s
-cross join {{ ref('stg_registry__export_manifest') }} as m
-where not coalesce(s.after_cutoff, false) and s.assessment_date <= m.data_cutoff
+where not coalesce(s.after_cutoff, false)

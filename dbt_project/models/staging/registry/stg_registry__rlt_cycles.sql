@@ -11,7 +11,6 @@ select
     s.source_file,
     s.line_number
 from {{ source('raw', 'rlt_cycles') }} as s
-cross join {{ ref('stg_registry__export_manifest') }} as m
 inner join {{ ref('unit_conversions') }} as u
     on u.quantity = 'activity' and u.unit = s.activity_unit
-where not coalesce(s.after_cutoff, false) and s.administration_date <= m.data_cutoff
+where not coalesce(s.after_cutoff, false)
