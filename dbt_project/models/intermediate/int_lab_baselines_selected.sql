@@ -4,7 +4,9 @@
 select
     patient_id,
     analyte,
-    lab_result_id as baseline_lab_result_id,
+    source_file || ':' || line_number || case when is_derived then ':egfr' else '' end as baseline_lab_result_id,
+    line_number as baseline_line_number,
+    is_derived as baseline_is_derived,
     sample_date as baseline_date,
     value as baseline_value,
     lln as baseline_lln,

@@ -34,7 +34,6 @@ grading_inputs as (
 {{ ctcae_lab_grades('grading_inputs') }}
 
 select
-    l.lab_result_id,
     l.patient_id,
     l.sample_date,
     l.analyte,
@@ -49,6 +48,7 @@ select
     l.baseline_value,
     g.term as ctcae_term,
     g.ctcae_grade,
+    l.source_file,
     l.line_number
 from labs as l
 left join graded as g

@@ -15,14 +15,13 @@ egfr_dates as (
 
 reported as (
     select
-        l.lab_result_id, l.patient_id, l.sample_date, l.analyte, l.value, l.unit, l.ref_low, l.ref_high,
+        l.patient_id, l.sample_date, l.analyte, l.value, l.unit, l.ref_low, l.ref_high,
         l.range_flag, false as is_derived, l.source_file, l.line_number
     from labs as l
 ),
 
 derived_egfr as (
     select
-        l.lab_result_id || ':egfr' as lab_result_id,
         l.patient_id,
         l.sample_date,
         'egfr' as analyte,
@@ -50,7 +49,6 @@ all_values as (
 )
 
 select
-    v.lab_result_id,
     v.patient_id,
     v.sample_date,
     v.analyte,

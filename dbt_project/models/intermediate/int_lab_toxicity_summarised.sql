@@ -16,7 +16,10 @@ baseline as (
     select g.patient_id, g.ctcae_term, g.value as baseline_value, g.ctcae_grade as baseline_grade
     from graded as g
     inner join {{ ref('int_lab_baselines_selected') }} as b
-        on b.baseline_lab_result_id = g.lab_result_id
+        on b.patient_id = g.patient_id
+        and b.analyte = g.analyte
+        and b.baseline_line_number = g.line_number
+        and b.baseline_is_derived = g.is_derived
 ),
 
 -- The worst and the last post-treatment value per patient and term, each picked by arg_min/arg_max over a
