@@ -25,14 +25,23 @@ def create_table(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[t
 
 
 def insert_frame(
-    con: duckdb.DuckDBPyConnection, qualified: str, columns: list[tuple[str, str]], frame: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    qualified: str,
+    columns: list[tuple[str, str]],
+    frame: pl.DataFrame,
+    constants: dict[str, str] | None = None,
 ) -> None:
-    """Insert `frame` (already holding exactly `columns`) into `qualified`, cast to the declared types."""
+    """Insert `frame` into `qualified`, cast to the declared types. `frame` holds exactly `columns`, but
+    for those in `constants`: text that is the same on every row (the lineage's export_id and file
+    name), passed once as a query parameter instead of as a column of millions of equal strings."""
     if frame.height == 0:
         return
-    frame = frame.select(pl.col(n).cast(_POLARS_TYPES[t]) for n, t in columns)
+    constants = constants or {}
+    frame = frame.select(pl.col(n).cast(_POLARS_TYPES[t]) for n, t in columns if n not in constants)
     view = "_rlt_ingest_frame"
     names = ", ".join(f'"{n}"' for n, _ in columns)
+    values = ", ".join(f"CAST(? AS {t})" if n in constants else f'"{n}"' for n, t in columns)
+    params = [constants[n] for n, _ in columns if n in constants]
     # Slice by slice, so that the Arrow copy of 10 M lab rows never exists at once; the newest Arrow
     # layout (string views) is what polars holds, so the conversion copies little. Each slice goes in as
     # many record batches of a DuckDB row group, which DuckDB scans in parallel (one batch: one thread;
@@ -41,7 +50,7 @@ def insert_frame(
         batches = part.to_arrow(compat_level=pl.CompatLevel.newest()).to_batches(max_chunksize=_ROW_GROUP)
         con.register(view, pa.Table.from_batches(batches) if batches else part.to_arrow())
         try:
-            con.execute(f"INSERT INTO {qualified} ({names}) SELECT {names} FROM {view}")
+            con.execute(f"INSERT INTO {qualified} ({names}) SELECT {values} FROM {view}", params)
         finally:
             con.unregister(view)
 

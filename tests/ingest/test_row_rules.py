@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from orchestration.ingest import load_export
+from orchestration.ingest import load_export, loader
 from tests.ingest.conftest import VALID_FILES, ExportFactory
 from tests.ingest.helpers import quarantined, raw_lines
 
@@ -253,3 +253,17 @@ def test_quoted_line_break_keeps_line_numbers(make_export: ExportFactory, con) -
     load_export(make_export({"prior_therapies.csv": text}, rows={"prior_therapies.csv": 3}), con)
     assert raw_lines(con, "prior_therapies") == [2, 5]
     assert quarantined(con, "prior_therapies") == [(3, "patient_id", "orphan")]
+
+
+def test_lineage_on_every_raw_and_quarantined_row(make_export: ExportFactory, con, monkeypatch) -> None:
+    # export_id and the file name go into the INSERT as parameters, once per slice: slices of 2 rows here
+    monkeypatch.setattr(loader, "INSERT_CHUNK_ROWS", 2)
+    text = LAB_HEADER + (
+        "P1,2024-01-02,psa,1.2,ng/mL,,\nP1,2024-01-03,psa,x,ng/mL,,\nP1,2024-01-04,psa,1.4,ng/mL,,\n"
+        "P1,2024-01-05,psa,1.5,ng/mL,,\nP1,2024-01-06,psa,1.6,ng/mL,,\n"
+    )
+    load_export(make_export({"lab_results.csv": text}, manifest={"export_id": "night-42"}), con)
+    rows = con.execute("SELECT export_id, source_file, line_number FROM raw.lab_results ORDER BY 3").fetchall()
+    assert rows == [("night-42", "lab_results.csv", n) for n in (2, 4, 5, 6)]
+    bad = con.execute("SELECT export_id, source_file, line_number FROM quarantine.lab_results").fetchall()
+    assert bad == [("night-42", "lab_results.csv", 3)]
