@@ -6,8 +6,12 @@ with terms as (
     where reported
 ),
 
+-- only the columns used below: the CTE is read twice, so DuckDB materializes it (all of g.* was 0.6 s more
+-- at 100,000 patients)
 graded as (
-    select g.*, t.direction
+    select
+        g.patient_id, g.analyte, g.ctcae_term, g.sample_date, g.value, g.ctcae_grade, g.period, g.is_derived,
+        g.line_number, t.direction
     from {{ ref('int_lab_results_graded') }} as g
     inner join terms as t on t.ctcae_term = g.ctcae_term
 ),
@@ -22,12 +26,12 @@ baseline as (
         and b.baseline_is_derived = g.is_derived
 ),
 
--- The worst and the last post-treatment value per patient and term, each picked by arg_min/arg_max over a
--- sort key that breaks every tie (a hash aggregate: two window sorts over the post-treatment rows took
--- 5 s at 100,000 patients). Worst: lowest for "L", highest for "H"; then the earlier date, a reported value
--- before a derived one, the earlier line. Last: the later date, a reported value before a derived one,
--- the later line.
-post_worst as (
+-- The worst and the last post-treatment value per patient and term, in one hash aggregate, each picked by
+-- arg_min/arg_max over a sort key that breaks every tie (two window sorts over the post-treatment rows took
+-- 5 s at 100,000 patients; two aggregates, one per pick, 0.8 s more than one). Worst: lowest for "L",
+-- highest for "H"; then the earlier date, a reported value before a derived one, the earlier line. Last:
+-- the later date, a reported value before a derived one, the later line.
+post as (
     select
         patient_id,
         ctcae_term,
@@ -39,16 +43,7 @@ post_worst as (
                 is_derived := is_derived,
                 line_number := line_number
             )
-        ) as worst
-    from graded
-    where period = 'post'
-    group by patient_id, ctcae_term
-),
-
-post_last as (
-    select
-        patient_id,
-        ctcae_term,
+        ) as worst,
         arg_max(
             struct_pack(value := value, grade := ctcae_grade, sample_date := sample_date),
             struct_pack(sample_date := sample_date, is_reported := not is_derived, line_number := line_number)
@@ -68,11 +63,10 @@ select
     w.worst.value as post_value_worst,
     w.worst.grade as post_grade_worst,
     w.worst.sample_date as post_date_worst,
-    l.latest.value as post_value_last,
-    l.latest.grade as post_grade_last,
-    l.latest.sample_date as post_date_last
+    w.latest.value as post_value_last,
+    w.latest.grade as post_grade_last,
+    w.latest.sample_date as post_date_last
 from {{ ref('int_patients_indexed') }} as p
 cross join terms as t
 left join baseline as b on b.patient_id = p.patient_id and b.ctcae_term = t.ctcae_term
-left join post_worst as w on w.patient_id = p.patient_id and w.ctcae_term = t.ctcae_term
-left join post_last as l on l.patient_id = p.patient_id and l.ctcae_term = t.ctcae_term
+left join post as w on w.patient_id = p.patient_id and w.ctcae_term = t.ctcae_term
