@@ -11,11 +11,12 @@ from typing import TextIO
 import dagster as dg
 
 from orchestration.automation import REFRESH_JOB, is_published, run_config_for
-from orchestration.exports import identify_export
+from orchestration.exports import ExportRef, identify_export
 from orchestration.failures import NOT_CHANGED, explain, os_error_messages
 from orchestration.ingest.pseudonym import PseudonymKeyError, pseudonym_key
 from orchestration.progress import STAGES
 from orchestration.publish import guarded_run
+from orchestration.redcap.project import is_redcap_export
 from orchestration.resources import WarehouseResource
 from orchestration.settings import ClinicalSettings
 from orchestration.warehouse_lock import LockTimeout
@@ -67,7 +68,31 @@ def run_refresh(
     )
     if not force and is_published(resource, ref, settings):
         return RefreshResult(ref.export_id, resource.published(), skipped=True)
+    from orchestration.ingest.loader import MAX_UNPACKED_BYTES
+    from orchestration.ingest.read_ahead import discard, read_ahead
 
+    if ref.complete and not is_redcap_export(export):
+        # read on the other core while Dagster, dbt and the statistics load (ingest/read_ahead.py)
+        read_ahead(export, MAX_UNPACKED_BYTES)
+    try:
+        return _run(
+            export, ref, resource, settings, reports_dir, render_reports, instance, progress, log_path
+        )
+    finally:
+        discard(export)
+
+
+def _run(
+    export: Path,
+    ref: ExportRef,
+    resource: WarehouseResource,
+    settings: ClinicalSettings,
+    reports_dir: Path | None,
+    render_reports: bool,
+    instance: dg.DagsterInstance | None,
+    progress: TextIO | None,
+    log_path: Path | None,
+) -> RefreshResult:
     from orchestration.definitions import build_defs
     from orchestration.progress import output_into, showing_stages
 

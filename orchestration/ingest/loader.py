@@ -1,8 +1,9 @@
 """`load_export`: read, verify, validate and load one registry export into a fresh build database.
 
 Order of work (so that a failing export writes nothing):
-1. open the folder or zip, read the manifest, read every listed file, checking sha256, row count and
-   required tables/columns: any failure raises ExportError before anything is written;
+1. open the folder or zip, read the manifest, read every listed file (two at a time), checking sha256, row
+   count and required tables/columns: any failure raises ExportError before anything is written. `rlt
+   refresh` starts this read ahead, on a thread, while it loads Dagster (read_ahead.py);
 2. validate in memory, table by table: consent first, then row checks, then duplicates;
 3. write raw.* and quarantine.*, each table on a thread of its own as soon as it is validated (while the
    next one is validated: the two use the machine's cores in turns), then audit.*.
@@ -42,6 +43,7 @@ from orchestration.contract.tables import (
     raw_columns,
     validation_order,
 )
+from orchestration.ingest import read_ahead
 from orchestration.ingest.archive import open_export
 from orchestration.ingest.errors import ExportError
 from orchestration.ingest.manifest import Manifest, read_manifest
@@ -90,6 +92,7 @@ DUPLICATE = "_duplicate"  # a valid row that is an exact copy of an earlier one:
 # Tables are validated in slices of this many rows, each slice cut down to the columns the writer needs
 # before the next one: without it, validating 10 M lab rows held ~1 kB per row of helper columns at once.
 VALIDATION_CHUNK_ROWS = 250_000
+MAX_UNPACKED_BYTES = 20 * 2**30  # a zip that unpacks to more is refused
 HASH_SLICE_ROWS = 1_000_000  # rows hashed at once in the search for exact duplicates
 
 
@@ -107,16 +110,16 @@ def load_export(
     con: duckdb.DuckDBPyConnection,
     *,
     progress: Callable[[str], None] | None = None,
-    max_unpacked_bytes: int = 20 * 2**30,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
 ) -> LoadSummary:
     """Load one export into `con` (a fresh build database). Raises ExportError if it fails as a whole."""
     say = progress or (lambda _msg: None)
-    with open_export(Path(export_path), max_unpacked_bytes) as folder:
-        manifest = read_manifest(folder)
-        say(f"export {manifest.export_id}: manifest read, {len(manifest.files)} table files")
-        _check_file_set(folder, manifest)
-        files = _read_all(folder, manifest, say)
-
+    ahead = read_ahead.take(Path(export_path), max_unpacked_bytes)
+    if ahead is not None:
+        manifest, files = ahead.manifest, ahead.files
+        say(f"export {manifest.export_id}: {len(files)} table files read ahead")
+    else:
+        manifest, files = read_export(Path(export_path), max_unpacked_bytes, say)
     files = pseudonymise_files(files)  # no-op unless RLT_PSEUDONYM_KEY is set
     _write_manifest(con, manifest)
     writer = _TableWriter(con, manifest.export_id)
@@ -137,6 +140,19 @@ def load_export(
     _write_audit(con, manifest, summary, loaded_at)
     say(f"export {manifest.export_id} loaded")
     return summary
+
+
+def read_export(
+    export_path: Path, max_unpacked_bytes: int = MAX_UNPACKED_BYTES, say: Callable[[str], None] | None = None
+) -> tuple[Manifest, dict[str, TableFile]]:
+    """The manifest and every listed file, read and checked (sha256, rows, required tables and columns):
+    any failure raises ExportError, before anything is written."""
+    say = say or (lambda _msg: None)
+    with open_export(export_path, max_unpacked_bytes) as folder:
+        manifest = read_manifest(folder)
+        say(f"export {manifest.export_id}: manifest read, {len(manifest.files)} table files")
+        _check_file_set(folder, manifest)
+        return manifest, _read_all(folder, manifest, say)
 
 
 def _read_all(folder: Path, manifest: Manifest, say: Callable[[str], None]) -> dict[str, TableFile]:

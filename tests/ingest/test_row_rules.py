@@ -263,7 +263,8 @@ def test_lineage_on_every_raw_and_quarantined_row(make_export: ExportFactory, co
         "P1,2024-01-05,psa,1.5,ng/mL,,\nP1,2024-01-06,psa,1.6,ng/mL,,\n"
     )
     load_export(make_export({"lab_results.csv": text}, manifest={"export_id": "night-42"}), con)
-    rows = con.execute("SELECT export_id, source_file, line_number FROM raw.lab_results ORDER BY 3").fetchall()
+    lineage = "SELECT export_id, source_file, line_number FROM {} ORDER BY 3"
+    rows = con.execute(lineage.format("raw.lab_results")).fetchall()
     assert rows == [("night-42", "lab_results.csv", n) for n in (2, 4, 5, 6)]
-    bad = con.execute("SELECT export_id, source_file, line_number FROM quarantine.lab_results").fetchall()
+    bad = con.execute(lineage.format("quarantine.lab_results")).fetchall()
     assert bad == [("night-42", "lab_results.csv", 3)]

@@ -109,8 +109,14 @@ def test_export_failing_as_a_whole_names_the_file(refreshed, small_export, tmp_p
     assert published.read_bytes() == before
 
 
-def test_settings_reach_dbt(refreshed, small_export, tmp_path):
-    """--set psa_progression_rule=rise25 is recorded with the run and changes what dbt computes."""
+def test_settings_reach_dbt(refreshed, small_export, tmp_path, monkeypatch):
+    """--set psa_progression_rule=rise25 is recorded with the run and changes what dbt computes. The export
+    is read once, ahead of the run (orchestration/ingest/read_ahead.py), and the load takes that read."""
+    from orchestration.ingest import loader
+
+    reads = []
+    real = loader.read_export
+    monkeypatch.setattr(loader, "read_export", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
     published = tmp_path / "rise25.duckdb"
     run_refresh(
         small_export,
@@ -127,6 +133,7 @@ def test_settings_reach_dbt(refreshed, small_export, tmp_path):
     with duckdb.connect(str(refreshed.published), read_only=True) as con:
         pcwg3 = con.execute(query).fetchone()[0]
     assert recorded["psa_progression_rule"] == "rise25"
+    assert reads == [small_export]
     # rise25 drops PCWG3's +2 ng/mL, confirmation and 12-week conditions, so it finds at least as many
     # progressions, and on a registry with early rises strictly more.
     assert rise25 > pcwg3
