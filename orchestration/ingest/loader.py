@@ -5,8 +5,8 @@ Order of work (so that a failing export writes nothing):
    count and required tables/columns: any failure raises ExportError before anything is written. `rlt
    refresh` starts this read ahead, on a thread, while it loads Dagster (read_ahead.py);
 2. validate in memory, table by table: consent first, then row checks, then duplicates;
-3. write raw.* and quarantine.*, each table on a thread of its own as soon as it is validated (while the
-   next one is validated: the two use the machine's cores in turns), then audit.*.
+3. write raw.* and quarantine.* on a writer thread, each table as soon as it is validated (while the next
+   one is validated: the two share the machine's cores), then audit.*.
 
 Order of the checks per row (each input row gets exactly one outcome, so for every file
 rows_read = rows_loaded + rows_quarantined + rows_duplicate + rows_excluded_consent):
