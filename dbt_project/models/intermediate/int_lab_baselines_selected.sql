@@ -4,7 +4,7 @@
 select
     patient_id,
     analyte,
-    source_file || ':' || line_number || case when is_derived then ':egfr' else '' end as baseline_lab_result_id,
+    {{ lab_result_id('source_file', 'line_number', 'is_derived') }} as baseline_lab_result_id,
     line_number as baseline_line_number,
     is_derived as baseline_is_derived,
     sample_date as baseline_date,

@@ -6,7 +6,7 @@
 {{ config(materialized='view') }}
 
 select
-    source_file || ':' || line_number || case when is_derived then ':egfr' else '' end as lab_result_id,
+    {{ lab_result_id('source_file', 'line_number', 'is_derived') }} as lab_result_id,
     patient_id,
     sample_date,
     analyte,

@@ -7,7 +7,6 @@
 -- data_cutoff here as well made DuckDB estimate this view at about 8,000 of 7.8 M rows at 100,000 patients
 -- and build the hash tables of the lab joins downstream on the lab rows (benchmarks/RESULTS.md).
 select
-    s.source_file || ':' || s.line_number as lab_result_id,
     s.patient_id,
     s.sample_date,
     s.analyte,
