@@ -487,10 +487,9 @@ def _quarantine_frame(o: _Outcome, export_id: str) -> pl.DataFrame:
 
 
 def _lineage(name: str, o: _Outcome, export_id: str) -> pl.Expr:
-    if name == "export_id":
-        return pl.lit(export_id, pl.String).alias(name)
-    if name == "source_file":
-        return pl.lit(o.file.entry.file, pl.String).alias(name)
+    constant = _constant_lineage(o, export_id)
+    if name in constant:
+        return pl.lit(constant[name], pl.String).alias(name)
     return pl.col(LINE).alias(name)
 
 
